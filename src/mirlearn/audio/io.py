@@ -1,0 +1,181 @@
+"""Reading audio files: WAV, FLAC, OGG/Vorbis and MP3 through libsndfile (soundfile),
+resampling with soxr.
+
+Audio arrays are float32, shaped ``(n,)`` for mono or ``(channels, n)``; ``offset`` and
+``duration`` are in seconds.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AudioError, MirlearnWarning, ParameterError
+
+__all__ = ["load", "decode", "AUDIO_EXTENSIONS"]
+
+#: File extensions that :func:`load` and ``mirlearn extract`` treat as audio.
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
+
+
+def load(path, *, sr=None, mono=True, offset=0.0, duration=None):
+    """Load an audio file as a float32 time series.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        WAV, FLAC, OGG (Vorbis/Opus) or MP3 file; anything libsndfile decodes.
+    sr : number > 0 or None
+        Target sampling rate. ``None`` (the default) keeps the file's native rate;
+        otherwise the signal is resampled with soxr (quality ``'HQ'``, as librosa's
+        default ``res_type='soxr_hq'``).
+    mono : bool
+        Average the channels down to one (as :func:`librosa.to_mono` does).
+    offset : float >= 0
+        Start reading this many seconds into the file.
+    duration : float > 0 or None
+        Read at most this many seconds.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,) or (channels, n)], float32
+    sr : int or float
+        The sampling rate of ``y``.
+
+    Raises
+    ------
+    AudioError
+        The file is missing, empty, not audio, truncated or in an unsupported format.
+        The message names the file and the reason.
+
+    Warns
+    -----
+    MirlearnWarning
+        The decoded audio is silent.
+
+    Examples
+    --------
+    >>> y, sr = mirlearn.load("song.flac", sr=22050)  # doctest: +SKIP
+    """
+    path = Path(os.fspath(path))
+    if not path.exists():
+        raise AudioError(path, "file does not exist")
+    if path.is_dir():
+        raise AudioError(path, "is a directory, not an audio file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise AudioError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    return decode(data, name=str(path), sr=sr, mono=mono, offset=offset, duration=duration)
+
+
+def decode(data, *, name="<bytes>", sr=None, mono=True, offset=0.0, duration=None):
+    """Decode an audio file held in memory (the bytes of a WAV, FLAC, OGG or MP3 file).
+
+    Same parameters and result as :func:`load`, with ``data`` (bytes) in place of the path
+    and ``name`` used in error messages. :func:`load` reads the file and calls this, so a
+    caller that also needs the bytes (to hash them, say) reads the file only once.
+    """
+    _check_params(sr=sr, offset=offset, duration=duration)
+    if len(data) == 0:
+        raise AudioError(name, "file is empty (0 bytes)")
+    import soundfile as sf
+
+    try:
+        with sf.SoundFile(io.BytesIO(data)) as f:
+            native_sr = f.samplerate
+            start = int(round(offset * native_sr))
+            if f.frames > 0 and start >= f.frames:
+                raise AudioError(
+                    name,
+                    f"offset={offset} s is past the end of the file "
+                    f"({f.frames / native_sr:.3f} s long)",
+                )
+            if start:
+                f.seek(start)
+            n = -1 if duration is None else int(round(duration * native_sr))
+            y = f.read(frames=n, dtype="float32", always_2d=True)
+    except AudioError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise AudioError(name, _explain_decode_error(exc, data)) from exc
+
+    if y.shape[0] == 0:
+        raise AudioError(name, "file holds no audio samples")
+    if not np.all(np.isfinite(y)):
+        raise AudioError(name, "decoded audio contains NaN or infinite samples")
+
+    y = np.ascontiguousarray(y.T)  # (channels, n)
+    if mono:
+        y = np.mean(y, axis=0, dtype=np.float32) if y.shape[0] > 1 else y[0]
+    if sr is not None and sr != native_sr:
+        y = resample(y, orig_sr=native_sr, target_sr=sr)
+        out_sr = sr
+    else:
+        out_sr = native_sr
+    if not np.any(y):
+        warnings.warn(f"{name}: the audio is silent (all samples are zero)", MirlearnWarning, stacklevel=3)
+    return y, out_sr
+
+
+def resample(y, *, orig_sr, target_sr):
+    """Resample ``y`` along its last axis with soxr (``'HQ'`` quality), as librosa's
+    ``res_type='soxr_hq'`` does.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n)]
+    orig_sr, target_sr : number > 0
+
+    Returns
+    -------
+    np.ndarray [shape=(..., ceil(n * target_sr / orig_sr))], float32
+    """
+    import soxr
+
+    if orig_sr == target_sr:
+        return y
+    if y.ndim == 1:
+        out = soxr.resample(y, orig_sr, target_sr, quality="HQ")
+    else:
+        flat = y.reshape(-1, y.shape[-1])
+        out = soxr.resample(flat.T, orig_sr, target_sr, quality="HQ").T
+        out = out.reshape(*y.shape[:-1], out.shape[-1])
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _check_params(*, sr, offset, duration):
+    if sr is not None and not (np.isscalar(sr) and sr > 0):
+        raise ParameterError(f"sr must be a positive number or None, got sr={sr!r}")
+    if not (np.isscalar(offset) and offset >= 0):
+        raise ParameterError(f"offset must be a number of seconds >= 0, got offset={offset!r}")
+    if duration is not None and not (np.isscalar(duration) and duration > 0):
+        raise ParameterError(
+            f"duration must be a positive number of seconds or None, got duration={duration!r}"
+        )
+
+
+def _explain_decode_error(exc, data):
+    msg = str(exc)
+    head = bytes(data[:64])
+    if "Format not recognised" in msg or "format not recognised" in msg.lower():
+        if _looks_like_text(head):
+            return "not an audio file (it holds text); supported formats: WAV, FLAC, OGG, MP3"
+        return "unsupported or unrecognised audio format; supported formats: WAV, FLAC, OGG, MP3"
+    # libsndfile reports a corrupt stream behind a valid header in various ways
+    detail = msg.split(": ", 1)[-1] if ": " in msg else msg
+    return f"cannot decode audio, the file is corrupt or truncated ({detail.strip()})"
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if not head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(32 <= b < 127 or b in (9, 10, 13) for b in head)

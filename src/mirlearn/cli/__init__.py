@@ -1,0 +1,1 @@
+"""The ``mirlearn`` command line: one entry point, one subcommand per job."""

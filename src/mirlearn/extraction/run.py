@@ -1,0 +1,397 @@
+"""Batch feature extraction: parallel, cached, resumable.
+
+For every audio file, :func:`extract_files` decodes it once, computes the requested
+features with :func:`mirlearn.extract` and their summaries with
+:func:`mirlearn.summarize`, and stores them under ``OUT/store/<key>/``, where ``key`` is
+a hash of the file's bytes and of the feature configuration (a content-addressed cache).
+An entry is written to a temporary folder and renamed into place, so an interrupted run
+leaves either a whole entry or none, and a re-run skips every finished file.
+
+At the end, ``OUT/index.parquet`` lists every input (path, status, reason, key, frame
+count) and ``OUT/summaries.parquet`` holds one row of summary statistics per good file;
+``OUT/extract.log`` records every file's outcome. Features are ``.npy`` files, one per
+feature and track, that :class:`FeatureStore` opens memory-mapped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._version import __version__
+from ..errors import AudioError, MirlearnError, ParameterError
+from ..features import DEFAULT_FEATURES, resolve_params
+
+__all__ = ["ExtractionConfig", "ExtractionReport", "FileResult", "extract_files", "FeatureStore", "process_file"]
+
+#: Bumped whenever a change makes stored features differ; part of every cache key.
+STORE_VERSION = 1
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+@dataclass(frozen=True)
+class ExtractionConfig:
+    """What to compute for each file. Part of the cache key."""
+
+    features: tuple = DEFAULT_FEATURES
+    params: dict = field(default_factory=dict)
+    sr: float | None = 22050
+    stats: tuple = ("mean", "std")
+    deltas: bool = False
+
+    def validate(self):
+        resolve_params(self.features, self.params)  # raises ParameterError on bad names
+        from ..features.summary import _check_stats
+
+        _check_stats(self.stats)
+        if self.sr is not None and not (np.isscalar(self.sr) and self.sr > 0):
+            raise ParameterError(f"sr must be a positive number or None (native rate), got {self.sr!r}")
+        return self
+
+    def to_json(self):
+        return {
+            "features": list(self.features),
+            "params": {k: _jsonable(v) for k, v in sorted(self.params.items())},
+            "sr": self.sr,
+            "stats": list(self.stats),
+            "deltas": self.deltas,
+            "store_version": STORE_VERSION,
+        }
+
+    def digest(self):
+        return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()
+
+
+def _jsonable(v):
+    if isinstance(v, float) and not np.isfinite(v):
+        return repr(v)
+    if isinstance(v, tuple):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+@dataclass
+class FileResult:
+    """Outcome of one file: ``status`` is ``'ok'``, ``'cached'`` or ``'error'``."""
+
+    path: str
+    status: str
+    key: str | None = None
+    reason: str | None = None
+    n_frames: int | None = None
+    duration: float | None = None
+    warnings: list = field(default_factory=list)
+    summary: dict | None = None
+
+
+@dataclass
+class ExtractionReport:
+    """Everything a batch did; ``results`` in input order."""
+
+    out: Path
+    results: list
+    seconds: float
+
+    @property
+    def n_ok(self):
+        return sum(r.status in ("ok", "cached") for r in self.results)
+
+    @property
+    def n_cached(self):
+        return sum(r.status == "cached" for r in self.results)
+
+    @property
+    def failures(self):
+        return [r for r in self.results if r.status == "error"]
+
+    def describe(self):
+        n = len(self.results)
+        lines = [
+            f"{n} file(s) in {self.seconds:.1f} s: {self.n_ok - self.n_cached} computed, "
+            f"{self.n_cached} from cache, {len(self.failures)} failed",
+        ]
+        if self.failures:
+            lines.append("failed files:")
+            lines += [f"  {r.path}: {r.reason}" for r in self.failures]
+        warned = [r for r in self.results if r.warnings]
+        if warned:
+            lines.append("warnings:")
+            lines += [f"  {r.path}: {w}" for r in warned for w in r.warnings]
+        lines.append(f"features: {self.out / 'store'}  index: {self.out / 'index.parquet'}  "
+                     f"summaries: {self.out / 'summaries.parquet'}  log: {self.out / 'extract.log'}")
+        return "\n".join(lines)
+
+
+def process_file(path, config, store_dir):
+    """Extract one file into the store; never raises for a bad file.
+
+    Returns
+    -------
+    FileResult
+    """
+    from .. import audio, features
+
+    path = str(path)
+    try:
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise AudioError(path, "file does not exist") from None
+        except IsADirectoryError:
+            raise AudioError(path, "is a directory, not an audio file") from None
+        except OSError as exc:
+            raise AudioError(path, f"cannot read file ({exc.strerror or exc})") from None
+        key = hashlib.sha256(data + config.digest().encode()).hexdigest()[:40]
+        entry = Path(store_dir) / key
+        meta_file = entry / "meta.json"
+        if meta_file.exists():
+            meta = json.loads(meta_file.read_text())
+            return FileResult(path, "cached", key, None, meta["n_frames"], meta["duration"], meta["warnings"], meta["summary"])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            y, sr = audio.decode(data, name=path, sr=config.sr)
+            feats = features.extract(y, sr=sr, features=config.features, **config.params)
+            summary = features.summarize(feats, stats=config.stats, deltas=config.deltas)
+        msgs = list(dict.fromkeys(_short_warning(w, path) for w in caught))
+        n_frames = int(next(iter(feats.values())).shape[-1])
+        meta = {
+            "path": path,
+            "sr": sr,
+            "duration": float(y.shape[-1] / sr),
+            "n_frames": n_frames,
+            "shapes": {k: list(v.shape) for k, v in feats.items()},
+            "warnings": msgs,
+            "summary": summary,
+            "config": config.to_json(),
+            "mirlearn": __version__,
+        }
+        tmp = Path(store_dir) / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir(parents=True)
+        try:
+            for name, arr in feats.items():
+                np.save(tmp / f"{name}.npy", np.ascontiguousarray(arr))
+            (tmp / "meta.json").write_text(json.dumps(meta))
+            try:
+                os.rename(tmp, entry)
+            except OSError:
+                if not meta_file.exists():  # a real failure, not a concurrent twin
+                    raise
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        return FileResult(path, "ok", key, None, n_frames, meta["duration"], msgs, summary)
+    except MirlearnError as exc:
+        reason = exc.reason if isinstance(exc, AudioError) else str(exc)
+        return FileResult(path, "error", reason=reason)
+    except Exception as exc:  # a bug or an unexpected library error: report, keep going
+        last = traceback.extract_tb(exc.__traceback__)[-1]
+        return FileResult(path, "error", reason=f"{type(exc).__name__}: {exc} (at {Path(last.filename).name}:{last.lineno})")
+
+
+def _short_warning(w, path):
+    msg = str(w.message)
+    prefix = f"{path}: "
+    return msg[len(prefix):] if msg.startswith(prefix) else msg
+
+
+def _init_worker():
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+def _limit_threads_env():
+    for var in _THREAD_VARS:
+        os.environ.setdefault(var, "1")
+
+
+def extract_files(
+    paths,
+    out,
+    config=None,
+    *,
+    n_jobs=None,
+    scheduler=None,
+    progress=True,
+):
+    """Extract features of many files, in parallel, with a resumable on-disk cache.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        Audio files (see :func:`mirlearn.extraction.discover` for folders and manifests).
+    out : path-like
+        Output folder; created if needed. Re-using it resumes and skips finished files.
+    config : ExtractionConfig
+        Features, parameters, sampling rate and summary statistics.
+    n_jobs : int or None
+        Worker processes; ``None`` uses every core. Each worker runs single-threaded
+        BLAS/OpenMP, so ``n_jobs`` processes use ``n_jobs`` cores.
+    scheduler : str or None
+        Address of a Dask distributed scheduler (``tcp://host:port``); the workers must
+        see ``out`` on a shared filesystem. ``n_jobs`` is then ignored.
+    progress : bool
+        Show a progress bar with ETA on standard error.
+
+    Returns
+    -------
+    ExtractionReport
+    """
+    config = (config or ExtractionConfig()).validate()
+    out = Path(out)
+    store = out / "store"
+    store.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(config.to_json(), indent=2))
+    paths = [str(p) for p in paths]
+    if n_jobs is None:
+        n_jobs = os.cpu_count() or 1
+    if n_jobs < 1:
+        raise ParameterError(f"n_jobs must be >= 1, got {n_jobs!r}")
+
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
+    results = {}
+    bar = tqdm(total=len(paths), unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
+    log = (out / "extract.log").open("a")
+    log.write(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} mirlearn {__version__} extract: {len(paths)} file(s)\n")
+
+    def record(i, res):
+        results[i] = res
+        tag = {"ok": "OK", "cached": "CACHED", "error": "ERROR"}[res.status]
+        log.write(f"{tag}\t{res.path}" + (f"\t{res.reason}" if res.reason else "") + "\n")
+        for w in res.warnings:
+            log.write(f"WARNING\t{res.path}\t{w}\n")
+        log.flush()
+        bar.update(1)
+        if res.status == "error":
+            bar.set_postfix_str(f"{sum(r.status == 'error' for r in results.values())} failed")
+
+    try:
+        if scheduler is not None:
+            _run_dask(paths, config, store, scheduler, record)
+        elif n_jobs == 1 or len(paths) <= 1:
+            for i, p in enumerate(paths):
+                record(i, process_file(p, config, store))
+        else:
+            _run_pool(paths, config, store, n_jobs, record)
+    finally:
+        bar.close()
+        log.close()
+        if results:
+            _write_tables(out, [results[i] for i in sorted(results)])
+    report = ExtractionReport(out, [results[i] for i in range(len(paths))], time.perf_counter() - t0)
+    return report
+
+
+def _run_pool(paths, config, store, n_jobs, record):
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    _limit_threads_env()
+    # 'spawn' (not fork): forking a process that holds BLAS/OpenMP threads can deadlock.
+    ctx = mp.get_context("spawn")
+    ex = ProcessPoolExecutor(max_workers=min(n_jobs, len(paths)), mp_context=ctx, initializer=_init_worker)
+    try:
+        futures = {ex.submit(process_file, p, config, store): i for i, p in enumerate(paths)}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                res = fut.result()
+            except Exception as exc:  # a worker died (out of memory, killed)
+                res = FileResult(paths[i], "error", reason=f"worker process failed: {type(exc).__name__}: {exc}")
+            record(i, res)
+    except BaseException:
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)
+
+
+def _run_dask(paths, config, store, scheduler, record):
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise MirlearnError(
+            "--scheduler needs Dask distributed: pip install 'mirlearn[dask]'"
+        ) from exc
+    with Client(scheduler, set_as_default=False) as client:
+        futures = client.map(process_file, paths, config=config, store_dir=str(store), pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        for fut in as_completed(futures):
+            i = index[fut.key]
+            try:
+                res = fut.result()
+            except Exception as exc:
+                res = FileResult(paths[i], "error", reason=f"dask task failed: {type(exc).__name__}: {exc}")
+            record(i, res)
+
+
+def _write_tables(out, results):
+    import pandas as pd
+
+    index = pd.DataFrame(
+        {
+            "path": [r.path for r in results],
+            "status": [r.status for r in results],
+            "reason": [r.reason for r in results],
+            "key": [r.key for r in results],
+            "n_frames": pd.array([r.n_frames for r in results], dtype="Int64"),
+            "duration": [r.duration for r in results],
+            "warnings": ["; ".join(r.warnings) for r in results],
+        }
+    )
+    index.to_parquet(out / "index.parquet", index=False)
+    good = [r for r in results if r.summary is not None]
+    if good:
+        table = pd.DataFrame([r.summary for r in good])
+        table.insert(0, "path", [r.path for r in good])
+        table.to_parquet(out / "summaries.parquet", index=False)
+
+
+class FeatureStore:
+    """Read access to an extraction folder.
+
+    Examples
+    --------
+    >>> store = FeatureStore("features/")  # doctest: +SKIP
+    >>> mfcc = store.load("a.wav", "mfcc")  # memory-mapped (n_mfcc, n_frames)  # doctest: +SKIP
+    """
+
+    def __init__(self, out):
+        self.out = Path(out)
+
+    @property
+    def index(self):
+        import pandas as pd
+
+        return pd.read_parquet(self.out / "index.parquet")
+
+    @property
+    def summaries(self):
+        import pandas as pd
+
+        return pd.read_parquet(self.out / "summaries.parquet")
+
+    def load(self, path, feature, *, mmap=True):
+        """Load one stored feature of one input file (as given to the extraction)."""
+        idx = self.index
+        rows = idx[(idx["path"] == str(path)) & idx["status"].isin(["ok", "cached"])]
+        if rows.empty:
+            raise ParameterError(f"{path!s} has no stored features in {self.out}")
+        f = self.out / "store" / rows["key"].iloc[0] / f"{feature}.npy"
+        if not f.exists():
+            have = sorted(p.stem for p in f.parent.glob("*.npy"))
+            raise ParameterError(f"feature {feature!r} was not extracted; stored: {', '.join(have)}")
+        return np.load(f, mmap_mode="r" if mmap else None)

@@ -1,0 +1,63 @@
+"""Shared fixtures: synthetic signals with known content and a few real clips.
+
+Real data lives in ``../shared/data`` beside the repository (never copied in); paths are
+anchored to this file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+GTZAN = DATA / "gtzan-mini-dev"
+
+SR = 22050
+
+
+def _t(seconds=3.0, sr=SR):
+    return np.arange(int(seconds * sr)) / sr
+
+
+def synthetic_signals(sr=SR):
+    """Known-content test signals, 3 s at 22050 Hz.
+
+    Tone, chirp and click train carry a -80 dB white-noise floor: without one, the
+    spectral valleys of a pure tone sit at float32 FFT rounding noise, whose dB value
+    depends on the FFT implementation (see docs/features.md).
+    """
+    import librosa
+
+    t = _t(sr=sr)
+    floor = lambda seed: 1e-4 * np.random.default_rng(seed).standard_normal(len(t))  # noqa: E731
+    return {
+        "tone": (0.5 * np.sin(2 * np.pi * 440 * t) + floor(1)).astype(np.float32),
+        "chirp": (0.5 * librosa.chirp(fmin=110, fmax=4000, sr=sr, duration=len(t) / sr) + floor(2)).astype(
+            np.float32
+        ),
+        "clicks": (librosa.clicks(times=np.arange(0, 3, 0.25), sr=sr, length=len(t)) + floor(3)).astype(np.float32),
+        "noise": (0.1 * np.random.default_rng(0).standard_normal(len(t))).astype(np.float32),
+        "silence": np.zeros(len(t), np.float32),
+    }
+
+
+REAL_CLIPS = [
+    GTZAN / "blues" / "blues.00000.flac",
+    GTZAN / "classical" / "classical.00000.flac",
+    GTZAN / "metal" / "metal.00000.flac",
+]
+
+
+def require_data(*paths):
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        pytest.fail(f"test data missing (expected ../shared/data beside the repo): {missing}")
+
+
+@pytest.fixture(scope="session")
+def gtzan_dir():
+    require_data(GTZAN)
+    return GTZAN
