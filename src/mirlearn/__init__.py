@@ -13,7 +13,7 @@ Conventions used throughout the package:
 from ._version import __version__
 from .audio import load
 from .errors import AudioError, MirlearnError, MirlearnWarning, ParameterError
-from .features import FEATURES, extract, summarize
+from .features import DEFAULT_FEATURES, FEATURES, extract, summarize
 
 __all__ = [
     "__version__",
@@ -21,6 +21,7 @@ __all__ = [
     "extract",
     "summarize",
     "FEATURES",
+    "DEFAULT_FEATURES",
     "MirlearnError",
     "ParameterError",
     "AudioError",

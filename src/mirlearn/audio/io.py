@@ -19,6 +19,8 @@ from ..errors import AudioError, MirlearnWarning, ParameterError
 __all__ = ["load", "decode", "AUDIO_EXTENSIONS"]
 
 #: File extensions that :func:`load` and ``mirlearn extract`` treat as audio.
+SILENT = "the audio is silent (all samples are zero)"
+
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
 
 
@@ -118,7 +120,7 @@ def decode(data, *, name="<bytes>", sr=None, mono=True, offset=0.0, duration=Non
     else:
         out_sr = native_sr
     if not np.any(y):
-        warnings.warn(f"{name}: the audio is silent (all samples are zero)", MirlearnWarning, stacklevel=3)
+        warnings.warn(f"{name}: {SILENT}", MirlearnWarning, stacklevel=3)
     return y, out_sr
 
 
@@ -166,9 +168,13 @@ def _explain_decode_error(exc, data):
         if _looks_like_text(head):
             return "not an audio file (it holds text); supported formats: WAV, FLAC, OGG, MP3"
         return "unsupported or unrecognised audio format; supported formats: WAV, FLAC, OGG, MP3"
-    # libsndfile reports a corrupt stream behind a valid header in various ways
-    detail = msg.split(": ", 1)[-1] if ": " in msg else msg
-    return f"cannot decode audio, the file is corrupt or truncated ({detail.strip()})"
+    # libsndfile reports a corrupt stream behind a valid header in various ways; on
+    # in-memory data "File does not exist or is not a regular file" means it found no
+    # decodable stream.
+    detail = msg.split(": ", 1)[-1].strip() if ": " in msg else msg.strip()
+    if "does not exist or is not a regular file" in detail:
+        detail = "no decodable audio stream found"
+    return f"cannot decode audio, the file is corrupt or truncated ({detail})"
 
 
 def _looks_like_text(head: bytes) -> bool:

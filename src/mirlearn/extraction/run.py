@@ -326,7 +326,11 @@ def _run_dask(paths, config, store, scheduler, record):
         raise MirlearnError(
             "--scheduler needs Dask distributed: pip install 'mirlearn[dask]'"
         ) from exc
-    with Client(scheduler, set_as_default=False) as client:
+    try:
+        client = Client(scheduler, timeout="30s")
+    except (OSError, TimeoutError) as exc:
+        raise MirlearnError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from exc
+    with client:
         futures = client.map(process_file, paths, config=config, store_dir=str(store), pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         for fut in as_completed(futures):

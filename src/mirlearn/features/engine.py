@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..audio.io import SILENT
 from ..errors import MirlearnWarning, ParameterError
 from . import spectral
 from .filters import chroma_filterbank, mel_filterbank
@@ -612,7 +613,7 @@ def extract(y, *, sr, features=DEFAULT_FEATURES, **params):
         pad = [(0, 0)] * (y.ndim - 1) + [(0, need - y.shape[-1])]
         y = np.pad(y, pad)
     if not np.any(y):
-        warnings.warn("the signal is silent (all samples are zero)", MirlearnWarning, stacklevel=2)
+        warnings.warn(SILENT, MirlearnWarning, stacklevel=2)
 
     ctx = _Context(y, sr)
     out = {}
