@@ -154,6 +154,14 @@ def test_estimate_tuning_matches_librosa(signal, power, bpo):
     assert ours == ref
 
 
+@pytest.mark.parametrize("signal", ["noise", "chirp"])
+def test_estimate_tuning_whole_band_edges(signal):
+    # fmin=0 and fmax=Nyquist bring bin 0 and the last bin into play (their edge rules)
+    S = np.abs(spectral.stft(SYNTH[signal]))
+    ours = spectral.estimate_tuning(S, sr=SR, n_fft=2048, fmin=0.0, fmax=SR / 2 + 1)
+    assert ours == librosa.estimate_tuning(S=S, sr=SR, fmin=0.0, fmax=SR / 2 + 1)
+
+
 def test_detuned_tone_tuning_is_found():
     # A4 a quarter of a semitone sharp: the known answer is +0.25 bins
     f = 440 * 2 ** (0.25 / 12)
@@ -195,3 +203,15 @@ def test_multichannel_matches_per_channel():
         for k in one:
             assert both[k].shape == (2,) + one[k].shape
             np.testing.assert_allclose(both[k][c], one[k], rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("frame_length,hop_length", [(2048, 512), (2000, 300), (1024, 1024), (512, 128)])
+@pytest.mark.parametrize("center", [True, False])
+@pytest.mark.parametrize("signal", ["noise", "clicks", "silence"])
+def test_time_domain_features_any_framing(frame_length, hop_length, center, signal):
+    y = SYNTH[signal]
+    kw = dict(frame_length=frame_length, hop_length=hop_length, center=center)
+    out = mirlearn.extract(y, sr=SR, features=["rms", "zero_crossing_rate"], **kw)
+    ref_rms = librosa.feature.rms(y=y, **kw)
+    np.testing.assert_allclose(out["rms"], ref_rms, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(out["zero_crossing_rate"], librosa.feature.zero_crossing_rate(y, **kw).astype(np.float32))
