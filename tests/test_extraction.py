@@ -25,7 +25,8 @@ FEATS = ("mfcc", "chroma_stft", "spectral_centroid", "rms")
 
 
 def _bad_folder(root: Path, n_good=2):
-    """Good clips plus a corrupt MP3, a zero-byte WAV, a text file named .wav, 1 s of silence."""
+    """Good clips plus a corrupt MP3, a zero-byte WAV, a text file named .wav, 1 s of silence
+    and a clip shorter than one frame."""
     require_data(GTZAN)
     root.mkdir(parents=True, exist_ok=True)
     goods = sorted((GTZAN / "blues").glob("*.flac"))[:n_good]
@@ -41,6 +42,7 @@ def _bad_folder(root: Path, n_good=2):
     (root / "empty.wav").write_bytes(b"")
     (root / "readme.wav").write_text("not audio at all\n")
     sf.write(root / "silence.wav", np.zeros(SR, np.float32), SR)
+    sf.write(root / "blip.wav", tone[:300], SR)  # shorter than one frame
     return root
 
 
@@ -58,13 +60,14 @@ def bad_folder(tmp_path_factory):
 
 def _check_report(report):
     by_name = {Path(r.path).name: r for r in report.results}
-    assert len(by_name) == 7
+    assert len(by_name) == 8
     for name, reason in EXPECTED_BAD.items():
         assert by_name[name].status == "error"
         assert reason in by_name[name].reason
-    for name in ("blues.00000.flac", "blues.00001.flac", "tone.mp3", "silence.wav"):
+    for name in ("blues.00000.flac", "blues.00001.flac", "tone.mp3", "silence.wav", "blip.wav"):
         assert by_name[name].status in ("ok", "cached"), (name, by_name[name].reason)
     assert any("silent" in w for w in by_name["silence.wav"].warnings)
+    assert any("shorter than one frame" in w for w in by_name["blip.wav"].warnings)
     text = report.describe()
     for name, reason in EXPECTED_BAD.items():
         assert f"{name}: {reason}" in text
@@ -74,14 +77,14 @@ def test_bad_files_are_reported_and_skipped(bad_folder, tmp_path):
     config = ExtractionConfig(features=FEATS)
     report = extract_files(discover([bad_folder]), tmp_path / "out", config, n_jobs=2, progress=False)
     _check_report(report)
-    assert report.n_ok == 4 and report.n_cached == 0
+    assert report.n_ok == 5 and report.n_cached == 0
     log = (tmp_path / "out" / "extract.log").read_text()
     for name, reason in EXPECTED_BAD.items():
         assert f"{name}\t{reason}" in log
     index = pd.read_parquet(tmp_path / "out" / "index.parquet")
     assert set(index["status"]) == {"ok", "error"}
     summaries = pd.read_parquet(tmp_path / "out" / "summaries.parquet")
-    assert len(summaries) == 4
+    assert len(summaries) == 5
     assert "mfcc_03_mean" in summaries.columns and "rms_std" in summaries.columns
 
     # the stored frame-level features are the engine's numbers, memory-mapped
@@ -95,7 +98,7 @@ def test_bad_files_are_reported_and_skipped(bad_folder, tmp_path):
 
     # the second run computes nothing and gives the same tables
     again = extract_files(discover([bad_folder]), tmp_path / "out", config, n_jobs=1, progress=False)
-    assert again.n_cached == 4
+    assert again.n_cached == 5
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "summaries.parquet"), summaries)
 
 
