@@ -5,12 +5,18 @@ Subcommands::
     mirlearn extract INPUT... --out DIR    features of many files, parallel and resumable
     mirlearn show AUDIO --feature logmel --out fig.png
     mirlearn features                      list the features and their parameters
+    mirlearn train --data PATH --model NAME --out RUN_DIR
+    mirlearn evaluate RUN_DIR --data PATH [--split test] [--json]
+    mirlearn predict RUN_DIR AUDIO... [--top-k K] [--format table|json|csv]
+    mirlearn compare RUN_DIR...
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+
+import numpy as np
 import signal
 import sys
 
@@ -135,6 +141,67 @@ def build_parser():
 
     fe = sub.add_parser("features", help="list the available features and their parameters")
     fe.set_defaults(func=_cmd_features)
+
+    tr = sub.add_parser(
+        "train",
+        help="train and evaluate a model; writes a run directory",
+        description=(
+            "Train a model on a folder of class folders or a manifest (path,label[,split][,group]) and "
+            "evaluate it: on the manifest's test split, on a stratified group-aware holdout split, or "
+            "with --folds K cross-validation. RUN_DIR receives config.yaml, split.csv, metrics.json, "
+            "predictions.csv, the model bundle (model/) and report.html."
+        ),
+        epilog=(
+            "examples:\n"
+            "  mirlearn train --data genres/ --model svm_rbf --out runs/svm\n"
+            "  mirlearn train --data genres/ --model mfcc_svm --folds 5 --out runs/baseline\n"
+            "  mirlearn train --data tags.csv --model cnn --config cnn.yaml --out runs/cnn \\\n"
+            "      --accelerator gpu --devices 4 --strategy ddp"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tr.add_argument("--data", metavar="PATH", help="folder of class folders, or a .csv/.tsv manifest")
+    tr.add_argument("--model", metavar="NAME", help="model name (see --list-models)")
+    tr.add_argument("--out", metavar="RUN_DIR", help="run directory to write")
+    tr.add_argument("--config", metavar="FILE.yaml", help="configuration file (unknown keys are errors)")
+    tr.add_argument("--folds", type=int, default=None, metavar="K", help="K-fold cross-validation instead of a holdout split")
+    tr.add_argument("--seed", type=int, default=None, help="random seed (splits, initialisation, sampling)")
+    tr.add_argument("--cache", metavar="DIR", default=None, help="feature cache (default $MIRLEARN_CACHE or ~/.cache/mirlearn)")
+    tr.add_argument("--accelerator", default=None, help="Lightning accelerator for deep models: cpu, gpu, auto")
+    tr.add_argument("--devices", default=None, help="Lightning devices: auto, 1, 4, '0,1'")
+    tr.add_argument("--strategy", default=None, help="Lightning strategy: auto, ddp, ...")
+    tr.add_argument("--list-models", action="store_true", help="list the models and exit")
+    tr.add_argument("--no-progress", action="store_true", help="no progress bars")
+    tr.set_defaults(func=_cmd_train)
+
+    ev = sub.add_parser(
+        "evaluate",
+        help="score a trained run on a dataset",
+        description=(
+            "Score RUN_DIR's model on PATH. --split selects the manifest's split, or the run's own split "
+            "when the data has no split column ('all' for every item). Items with labels the model never "
+            "saw, and unreadable files, are reported and left out."
+        ),
+    )
+    ev.add_argument("run_dir", metavar="RUN_DIR")
+    ev.add_argument("--data", required=True, metavar="PATH")
+    ev.add_argument("--split", default="test", help="train, valid, test (default) or all")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--cache", metavar="DIR", default=None, help="feature cache")
+    ev.set_defaults(func=_cmd_evaluate)
+
+    pr = sub.add_parser("predict", help="label probabilities for audio files of any length")
+    pr.add_argument("run_dir", metavar="RUN_DIR")
+    pr.add_argument("audio", nargs="+", metavar="AUDIO")
+    pr.add_argument("--top-k", type=int, default=3, metavar="K", help="labels per file in the table (default 3)")
+    pr.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    pr.add_argument("--cache", metavar="DIR", default=None, help="feature cache")
+    pr.set_defaults(func=_cmd_predict)
+
+    cp = sub.add_parser("compare", help="a table of runs and their metrics")
+    cp.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    cp.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    cp.set_defaults(func=_cmd_compare)
     return parser
 
 
@@ -183,6 +250,117 @@ def _cmd_features(args):
     for spec in FEATURES.values():
         print(f"{spec.name}  (= {spec.librosa})")
         print("    " + ", ".join(f"{k}={v!r}" for k, v in spec.params.items()))
+    return 0
+
+
+def _cmd_train(args):
+    from ..models import MODELS
+    from ..training import train_run
+
+    if args.list_models:
+        for spec in MODELS.values():
+            print(f"{spec.name:20s} {spec.family:8s} {spec.description}")
+        return 0
+    missing = [f"--{k}" for k in ("data", "model", "out") if getattr(args, k) is None]
+    if missing:
+        raise ParameterError(f"mirlearn train needs {', '.join(missing)} (see mirlearn train --help)")
+    overrides = {k: getattr(args, k) for k in ("folds", "seed", "cache", "accelerator", "devices", "strategy") if getattr(args, k) is not None}
+    if "devices" in overrides:
+        overrides["devices"] = _parse_value(overrides["devices"]) if overrides["devices"] != "auto" else "auto"
+    train_run(args.data, args.model, args.out, config_file=args.config, overrides=overrides, progress=not args.no_progress)
+    return 0
+
+
+def _cmd_evaluate(args):
+    import json
+
+    from ..training.run import evaluate_run
+
+    m = evaluate_run(args.run_dir, args.data, split=args.split, cache=args.cache, echo=(lambda msg: print(msg, file=sys.stderr)) if args.json else print)
+    if args.json:
+        print(json.dumps(m))
+        return 0
+    print(f"evaluated on {m['evaluated_on']}: {m['n_items']} item(s)")
+    for k in ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc_macro", "pr_auc_macro"):
+        if k in m:
+            print(f"  {k:18s} {m[k]:.4f}")
+    if "per_class" in m:
+        print(f"  {'class':20s} {'precision':>9s} {'recall':>9s} {'f1':>9s} {'support':>8s}")
+        for c, e in m["per_class"].items():
+            print(f"  {c:20s} {e['precision']:9.3f} {e['recall']:9.3f} {e['f1']:9.3f} {e['support']:8d}")
+    for s in m["skipped"]:
+        print(f"  skipped {s['path']}: {s['reason']}")
+    return 0
+
+
+def _cmd_predict(args):
+    import csv
+    import json
+
+    from ..training.run import predict_run
+
+    if args.top_k < 1:
+        raise ParameterError(f"--top-k must be >= 1, got {args.top_k}")
+    bundle, rows = predict_run(args.run_dir, args.audio, cache=args.cache)
+    classes = bundle.classes
+    failed = 0
+    if args.format == "json":
+        out = []
+        for path, scores, reason in rows:
+            if scores is None:
+                out.append({"path": path, "error": reason})
+                failed += 1
+            else:
+                out.append({"path": path, "probabilities": {c: float(p) for c, p in zip(classes, scores)}})
+        print(json.dumps(out, indent=2))
+    elif args.format == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(["path", *classes, "error"])
+        for path, scores, reason in rows:
+            failed += scores is None
+            w.writerow([path, *(["" ] * len(classes) if scores is None else [f"{p:.6f}" for p in scores]), reason or ""])
+    else:
+        for path, scores, reason in rows:
+            if scores is None:
+                print(f"{path}: error: {reason}")
+                failed += 1
+                continue
+            top = np.argsort(scores)[::-1][: args.top_k]
+            print(f"{path}: " + ", ".join(f"{classes[j]} {scores[j]:.3f}" for j in top))
+    return 1 if failed == len(rows) else 0
+
+
+def _cmd_compare(args):
+    import csv
+    import json
+
+    from ..training.run import compare_runs
+
+    rows = compare_runs(args.run_dirs)
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+        return 0
+    cols = ["run", "model", "evaluation", "accuracy", "balanced_accuracy", "macro_f1", "n_items"]
+    if args.format == "csv":
+        w = csv.DictWriter(sys.stdout, fieldnames=sorted({k for r in rows for k in r}, key=lambda k: (k not in cols, cols.index(k) if k in cols else 0, k)))
+        w.writeheader()
+        w.writerows(rows)
+        return 0
+
+    def fmt(r, k):
+        if k not in r:
+            return "-"
+        v = r[k]
+        if isinstance(v, float):
+            return f"{v:.3f}" + (f" ± {r[k + '_std']:.3f}" if k + "_std" in r else "")
+        return str(v)
+
+    table = [cols] + [[fmt(r, k) for k in cols] for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+    for n, row in enumerate(table):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
     return 0
 
 

@@ -1,0 +1,264 @@
+"""Labelled audio collections.
+
+A dataset is a list of :class:`Item` (an audio path, its labels, optionally a split and a
+group) read from
+
+* a folder with one sub-folder per class (``genres/blues/*.wav``...);
+* a CSV or TSV manifest with columns ``path,label[,split][,group]`` (``artist`` is accepted
+  for ``group``); several labels per item (tags) are separated by ``;`` and make the dataset
+  multi-label; relative paths are relative to the manifest's folder;
+* a local copy of a dataset that mirdata knows (:func:`from_mirdata`), never downloading.
+"""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..audio import AUDIO_EXTENSIONS
+from ..errors import MirlearnWarning, ParameterError
+
+__all__ = ["Item", "Dataset", "load_dataset", "from_folder", "from_manifest", "from_mirdata", "SPLITS"]
+
+SPLITS = ("train", "valid", "test")
+MANIFEST_COLUMNS = ("path", "label", "split", "group")
+_ALIASES = {"artist": "group", "filename": "path", "file": "path", "labels": "label", "tags": "label"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One labelled audio file."""
+
+    path: str
+    labels: tuple
+    split: str | None = None
+    group: str | None = None
+
+    @property
+    def label(self):
+        """The single label of a single-label item."""
+        return self.labels[0]
+
+
+@dataclass
+class Dataset:
+    """A labelled collection.
+
+    Attributes
+    ----------
+    items : list of Item
+    classes : list of str
+        Sorted labels.
+    multilabel : bool
+        True when some item has several labels (tagging).
+    source : str
+        Where it was read from.
+    skipped : list of (path, reason)
+        Entries left out (missing files), reported to the user.
+    """
+
+    items: list
+    classes: list
+    multilabel: bool = False
+    source: str = ""
+    skipped: list = field(default_factory=list)
+
+    def __len__(self):
+        return len(self.items)
+
+    @property
+    def paths(self):
+        return [it.path for it in self.items]
+
+    @property
+    def has_splits(self):
+        return any(it.split for it in self.items)
+
+    def counts(self):
+        return Counter(lab for it in self.items for lab in it.labels)
+
+    def subset(self, indices):
+        return Dataset([self.items[i] for i in indices], self.classes, self.multilabel, self.source)
+
+    def targets(self, classes=None):
+        """Integer class indices (single-label) or a multi-hot matrix (multi-label)."""
+        import numpy as np
+
+        classes = list(classes or self.classes)
+        pos = {c: i for i, c in enumerate(classes)}
+        if self.multilabel:
+            Y = np.zeros((len(self.items), len(classes)), dtype=np.int64)
+            for r, it in enumerate(self.items):
+                for lab in it.labels:
+                    if lab in pos:
+                        Y[r, pos[lab]] = 1
+            return Y
+        return np.array([pos.get(it.label, -1) for it in self.items], dtype=np.int64)
+
+    def check_trainable(self, *, min_per_class=2):
+        """Raise a clear error for datasets that cannot be trained on."""
+        if not self.items:
+            raise ParameterError(f"dataset {self.source!r} has no usable items")
+        if len(self.classes) < 2:
+            raise ParameterError(
+                f"dataset {self.source!r} has {len(self.classes)} class(es) {self.classes}; a classifier needs at least 2"
+            )
+        counts = self.counts()
+        few = {c: n for c, n in counts.items() if n < min_per_class}
+        if few:
+            listing = ", ".join(f"{c!r} ({n})" for c, n in sorted(few.items()))
+            raise ParameterError(
+                f"class(es) with fewer than {min_per_class} examples: {listing}. Splitting and evaluation need at "
+                f"least {min_per_class} per class: add examples or remove the class from {self.source!r}"
+            )
+
+
+def load_dataset(path, *, check_files=True):
+    """Read a dataset from a folder of class folders or a manifest file.
+
+    Parameters
+    ----------
+    path : path-like
+        A folder (one sub-folder per class) or a ``.csv``/``.tsv`` manifest.
+    check_files : bool
+        Leave out (and report in ``Dataset.skipped``, with a warning) entries whose file
+        does not exist.
+
+    Raises
+    ------
+    ParameterError
+        The path does not exist, a manifest has unknown or missing columns, or an entry is
+        malformed.
+    """
+    p = Path(path)
+    if p.is_dir():
+        return from_folder(p)
+    if p.is_file() and p.suffix.lower() in (".csv", ".tsv"):
+        return from_manifest(p, check_files=check_files)
+    if not p.exists():
+        raise ParameterError(f"dataset {str(p)!r} does not exist; give a folder of class folders or a .csv/.tsv manifest")
+    raise ParameterError(f"dataset {str(p)!r} is neither a folder nor a .csv/.tsv manifest")
+
+
+def from_folder(root):
+    """A dataset from ``root/<class>/<audio files>`` (searched recursively in each class)."""
+    root = Path(root)
+    items = []
+    for d in sorted(x for x in root.iterdir() if x.is_dir() and not x.name.startswith(".")):
+        for f in sorted(d.rglob("*")):
+            if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS:
+                items.append(Item(str(f), (d.name,)))
+    if not items:
+        raise ParameterError(
+            f"no audio files in class folders under {str(root)!r}; expected {root}/<class>/<file>"
+            f" with one of {', '.join(AUDIO_EXTENSIONS)}"
+        )
+    return Dataset(items, sorted({it.label for it in items}), False, str(root))
+
+
+def from_manifest(path, *, check_files=True):
+    """A dataset from a CSV/TSV manifest ``path,label[,split][,group]``."""
+    path = Path(path)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    with path.open(newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            header = [h.strip().lower() for h in next(reader)]
+        except StopIteration:
+            raise ParameterError(f"manifest {str(path)!r} is empty; expected a header 'path,label[,split][,group]'") from None
+        cols = [_ALIASES.get(h, h) for h in header]
+        unknown = [h for h, c in zip(header, cols) if c not in MANIFEST_COLUMNS]
+        if unknown:
+            raise ParameterError(
+                f"manifest {str(path)!r}: unknown column(s) {unknown}; allowed: path, label, split, group "
+                f"(or artist)"
+            )
+        missing = [c for c in ("path", "label") if c not in cols]
+        if missing:
+            raise ParameterError(f"manifest {str(path)!r}: missing column(s) {missing}; found {header}")
+        if len(set(cols)) != len(cols):
+            raise ParameterError(f"manifest {str(path)!r}: a column appears twice: {header}")
+        items, skipped = [], []
+        base = path.parent
+        for lineno, row in enumerate(reader, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != len(cols):
+                raise ParameterError(
+                    f"manifest {str(path)!r}, line {lineno}: {len(row)} field(s), expected {len(cols)} ({', '.join(header)})"
+                )
+            rec = dict(zip(cols, (c.strip() for c in row)))
+            labels = tuple(t.strip() for t in rec["label"].split(";") if t.strip())
+            if not rec["path"]:
+                raise ParameterError(f"manifest {str(path)!r}, line {lineno}: empty path")
+            split = rec.get("split") or None
+            if split is not None and split not in SPLITS:
+                raise ParameterError(
+                    f"manifest {str(path)!r}, line {lineno}: split {split!r} is not one of {', '.join(SPLITS)}"
+                )
+            f = Path(rec["path"])
+            f = f if f.is_absolute() else base / f
+            if check_files and not f.is_file():
+                skipped.append((str(f), "file does not exist"))
+                continue
+            items.append(Item(str(f), labels, split, rec.get("group") or None))
+    if skipped:
+        listing = "; ".join(p for p, _ in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+        warnings.warn(
+            f"manifest {path}: {len(skipped)} file(s) do not exist and are left out: {listing}",
+            MirlearnWarning,
+            stacklevel=2,
+        )
+    multilabel = any(len(it.labels) != 1 for it in items)
+    unlabeled = [it.path for it in items if not it.labels]
+    if unlabeled and not multilabel:
+        raise ParameterError(f"manifest {str(path)!r}: item(s) without a label: {unlabeled[:3]}")
+    classes = sorted({lab for it in items for lab in it.labels})
+    return Dataset(items, classes, multilabel, str(path), skipped)
+
+
+#: mirdata dataset name -> how to read a track's label and group
+_MIRDATA = {
+    "gtzan_genre": lambda t: ((t.genre,), None),
+    "tinysol": lambda t: ((t.instrument_full,), None),
+    "medley_solos_db": lambda t: ((t.instrument,), None),
+    "irmas": lambda t: (tuple(t.instrument), None),
+}
+
+
+def from_mirdata(name, data_home, *, version="default"):
+    """A dataset from a local copy of a mirdata dataset; nothing is downloaded.
+
+    Parameters
+    ----------
+    name : {'gtzan_genre', 'tinysol', 'medley_solos_db', 'irmas'}
+    data_home : path-like
+        Where the dataset was downloaded to (mirdata's layout).
+
+    Tracks whose audio is missing from the local copy are left out and reported.
+    """
+    if name not in _MIRDATA:
+        raise ParameterError(f"unknown mirdata dataset {name!r}; supported: {', '.join(_MIRDATA)}")
+    try:
+        import mirdata
+    except ImportError as exc:
+        raise ParameterError("reading mirdata datasets needs mirdata: pip install mirdata") from exc
+    ds = mirdata.initialize(name, data_home=str(data_home), version=version)
+    items, skipped = [], []
+    for track_id in ds.track_ids:
+        track = ds.track(track_id)
+        path = getattr(track, "audio_path", None)
+        if not path or not Path(path).is_file():
+            skipped.append((str(path), "audio file not in the local copy"))
+            continue
+        labels, group = _MIRDATA[name](track)
+        labels = tuple(str(x) for x in labels if x is not None)
+        if labels:
+            items.append(Item(path, labels, None, group))
+    if skipped:
+        warnings.warn(f"mirdata {name}: {len(skipped)} track(s) missing from {data_home} are left out", MirlearnWarning, stacklevel=2)
+    multilabel = any(len(it.labels) != 1 for it in items)
+    return Dataset(items, sorted({lab for it in items for lab in it.labels}), multilabel, f"mirdata:{name}", skipped)
