@@ -1,0 +1,128 @@
+"""Datasets, manifests and splits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from mirlearn import MirlearnWarning, ParameterError
+from mirlearn.data import assign_splits, kfold_splits, load_dataset
+from mirlearn.data.datasets import Dataset, Item
+
+SR = 8000
+
+
+def _touch_audio(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, np.zeros(800, np.float32), SR)
+
+
+def test_folder_per_class(tmp_path):
+    for c in ("a", "b"):
+        for i in range(3):
+            _touch_audio(tmp_path / c / f"{i}.wav")
+    (tmp_path / "a" / "notes.txt").write_text("ignored")
+    ds = load_dataset(tmp_path)
+    assert ds.classes == ["a", "b"] and len(ds) == 6 and not ds.multilabel
+    assert ds.targets().tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_manifest_columns_aliases_and_multilabel(tmp_path):
+    for i in range(3):
+        _touch_audio(tmp_path / f"{i}.wav")
+    m = tmp_path / "m.tsv"
+    m.write_text("path\tlabel\tsplit\tartist\n0.wav\trock;guitar\ttrain\tx\n1.wav\tguitar\ttest\ty\n2.wav\trock\tvalid\ty\n")
+    ds = load_dataset(m)
+    assert ds.multilabel and ds.classes == ["guitar", "rock"]
+    assert [it.split for it in ds.items] == ["train", "test", "valid"]
+    assert [it.group for it in ds.items] == ["x", "y", "y"]
+    assert ds.targets().tolist() == [[1, 1], [1, 0], [0, 1]]
+
+
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("path,label,genre\n0.wav,a,x\n", r"unknown column\(s\) \['genre'\]; allowed: path, label, split, group"),
+        ("file_name,label\n0.wav,a\n", r"unknown column"),
+        ("path\n0.wav\n", r"missing column\(s\) \['label'\]"),
+        ("", "is empty"),
+        ("path,label,split\n0.wav,a,training\n", "split 'training' is not one of train, valid, test"),
+        ("path,label\n0.wav,a,extra\n", "line 2: 3 field"),
+    ],
+)
+def test_manifest_errors(tmp_path, text, match):
+    _touch_audio(tmp_path / "0.wav")
+    m = tmp_path / "m.csv"
+    m.write_text(text)
+    with pytest.raises(ParameterError, match=match):
+        load_dataset(m)
+
+
+def test_missing_files_are_reported_and_left_out(tmp_path):
+    _touch_audio(tmp_path / "0.wav")
+    m = tmp_path / "m.csv"
+    m.write_text("path,label\n0.wav,a\nmissing.wav,b\n")
+    with pytest.warns(MirlearnWarning, match=r"1 file\(s\) do not exist.*missing\.wav"):
+        ds = load_dataset(m)
+    assert len(ds) == 1 and ds.skipped[0][1] == "file does not exist"
+
+
+def test_not_a_dataset(tmp_path):
+    with pytest.raises(ParameterError, match="does not exist"):
+        load_dataset(tmp_path / "nope")
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(ParameterError, match="neither a folder nor"):
+        load_dataset(tmp_path / "x.json")
+
+
+def _ds(n_per_class=10, n_classes=3, groups=None):
+    items = []
+    for c in range(n_classes):
+        for i in range(n_per_class):
+            g = None if groups is None else f"g{c}_{i // groups}"
+            items.append(Item(f"{c}_{i}.wav", (f"c{c}",), None, g))
+    return Dataset(items, [f"c{c}" for c in range(n_classes)])
+
+
+def test_single_example_class_is_a_clear_error():
+    ds = Dataset([Item("a.wav", ("x",)), Item("b.wav", ("x",)), Item("c.wav", ("y",))], ["x", "y"])
+    with pytest.raises(ParameterError, match=r"fewer than 2 examples: 'y' \(1\)"):
+        ds.check_trainable()
+
+
+def test_holdout_is_stratified_seeded_and_complete():
+    ds = _ds()
+    s = assign_splits(ds, test_size=0.2, valid_size=0.1, seed=3)
+    assert set(s) == {"train", "valid", "test"}
+    for c in range(3):
+        part = s[c * 10 : (c + 1) * 10]
+        assert (part == "test").sum() == 2
+    assert (assign_splits(ds, seed=3) == s).all()
+    assert not (assign_splits(ds, seed=4) == s).all()
+
+
+def test_groups_never_straddle():
+    ds = _ds(n_per_class=12, groups=3)  # 4 groups of 3 per class
+    s = assign_splits(ds, test_size=0.25, valid_size=0.0, seed=0)
+    by_group = {}
+    for it, part in zip(ds.items, s):
+        by_group.setdefault(it.group, set()).add(part)
+    assert all(len(v) == 1 for v in by_group.values())
+    fold = kfold_splits(ds, n_folds=4, seed=0)
+    by_group = {}
+    for it, f in zip(ds.items, fold):
+        by_group.setdefault(it.group, set()).add(f)
+    assert all(len(v) == 1 for v in by_group.values())
+    assert sorted(set(fold)) == [0, 1, 2, 3]
+
+
+def test_manifest_split_wins():
+    items = [Item(f"{i}.wav", ("a" if i % 2 else "b",), "test" if i < 2 else None) for i in range(6)]
+    s = assign_splits(Dataset(items, ["a", "b"]))
+    assert s.tolist() == ["test", "test", "train", "train", "train", "train"]
+
+
+def test_kfold_needs_enough_examples():
+    with pytest.raises(ParameterError, match="5-fold cross-validation needs at least 5 examples per class"):
+        kfold_splits(_ds(n_per_class=3), n_folds=5)

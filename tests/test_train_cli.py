@@ -1,0 +1,202 @@
+"""train / evaluate / predict / compare end to end on a tiny dataset, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+SR = 22050
+
+
+def _make_clip(kind, rng, seconds=2.0):
+    t = np.arange(int(seconds * SR)) / SR
+    if kind == "tone":
+        y = 0.4 * np.sin(2 * np.pi * rng.uniform(200, 800) * t)
+    elif kind == "noise":
+        y = 0.2 * rng.standard_normal(len(t))
+    else:  # clicks
+        y = np.zeros(len(t))
+        y[:: int(SR / rng.uniform(4, 10))] = 0.9
+    return (y + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A folder dataset: 3 classes x 8 synthetic 2 s clips, plus a tagging manifest."""
+    root = tmp_path_factory.mktemp("tiny")
+    rng = np.random.default_rng(0)
+    rows = []
+    for kind in ("tone", "noise", "clicks"):
+        for i in range(8):
+            f = root / "classes" / kind / f"{kind}{i}.wav"
+            f.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(f, _make_clip(kind, rng), SR)
+            tags = {"tone": "pitched", "noise": "noisy", "clicks": "noisy;percussive"}[kind]
+            rows.append(f"{f},{tags}")
+    (root / "tags.csv").write_text("path,label\n" + "\n".join(rows) + "\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    e = dict(os.environ)
+    e["MIRLEARN_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    return e
+
+
+def cli(env, *args):
+    r = subprocess.run([sys.executable, "-m", "mirlearn", *map(str, args)], capture_output=True, text=True, env=env)
+    assert "Traceback" not in r.stderr, r.stderr
+    return r
+
+
+@pytest.fixture(scope="module")
+def classic_run(tiny, env, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "logreg"
+    r = cli(env, "train", "--data", tiny / "classes", "--model", "logreg", "--out", out, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_train_writes_the_run_directory(classic_run):
+    for name in ("config.yaml", "split.csv", "metrics.json", "predictions.csv", "report.html", "model/bundle.json", "model/estimator.joblib"):
+        assert (classic_run / name).is_file(), name
+    m = json.loads((classic_run / "metrics.json").read_text())
+    assert m["accuracy"] >= 0.8  # tones, noise and clicks are easy (chance: 1/3)
+    split = pd.read_csv(classic_run / "split.csv")
+    assert m["n_items"] == (split["split"] == "test").sum()
+    assert m["per_class"]["tone"]["support"] == ((split["split"] == "test") & split["labels"].eq("tone")).sum()
+    html = (classic_run / "report.html").read_text()
+    assert "Confusion matrix" in html and "data:image/png;base64," in html and "Examples" in html
+
+
+def test_evaluate_json_reproduces_training_metrics(classic_run, tiny, env):
+    r = cli(env, "evaluate", classic_run, "--data", tiny / "classes", "--json")
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)
+    trained = json.loads((classic_run / "metrics.json").read_text())
+    for k in ("accuracy", "balanced_accuracy", "macro_f1", "n_items"):
+        assert m[k] == trained[k]
+
+
+def test_bundle_in_fresh_process_reproduces_test_predictions_exactly(classic_run, env):
+    pred = pd.read_csv(classic_run / "predictions.csv")
+    code = (
+        "import sys, json; from mirlearn.training.run import predict_run\n"
+        "b, rows = predict_run(sys.argv[1], sys.argv[2:])\n"
+        "print(json.dumps([[float(x) for x in s] for _, s, _ in rows]))"
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(classic_run), *pred["path"]], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    fresh = np.array(json.loads(r.stdout))
+    stored = pred[[c for c in pred.columns if c.startswith("p_")]].to_numpy()
+    np.testing.assert_array_equal(fresh, stored)
+
+
+def test_predict_formats(classic_run, tiny, env, tmp_path):
+    clip = tiny / "classes" / "tone" / "tone0.wav"
+    long = tmp_path / "long.wav"  # any length: 9 s of a tone
+    sf.write(long, np.tile(sf.read(clip)[0], 5), SR)
+    r = cli(env, "predict", classic_run, clip, long, "--top-k", "2")
+    assert r.returncode == 0
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 and all(ln.split(": ", 1)[1].startswith("tone ") for ln in lines)
+    assert all(ln.count(",") == 1 for ln in lines)  # --top-k 2
+    r = cli(env, "predict", classic_run, clip, "--format", "json")
+    probs = json.loads(r.stdout)[0]["probabilities"]
+    assert set(probs) == {"clicks", "noise", "tone"} and abs(sum(probs.values()) - 1) < 1e-6
+    r = cli(env, "predict", classic_run, clip, "--format", "csv")
+    assert r.stdout.splitlines()[0] == "path,clicks,noise,tone,error"
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    r = cli(env, "predict", classic_run, bad)
+    assert r.returncode == 1 and "not an audio file" in r.stdout
+
+
+def test_cross_validation_and_compare(tiny, env, tmp_path, classic_run):
+    out = tmp_path / "cv"
+    r = cli(env, "train", "--data", tiny / "classes", "--model", "mfcc_svm", "--folds", "3", "--seed", "1", "--out", out, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["evaluation"] == "3-fold cross-validation" and len(m["folds"]) == 3
+    assert "accuracy" in m["std"] and 0 <= m["accuracy"] <= 1
+    split = pd.read_csv(out / "split.csv")
+    assert sorted(split["fold"].unique()) == [0, 1, 2]
+    r = cli(env, "compare", classic_run, out)
+    assert r.returncode == 0
+    assert "logreg" in r.stdout and "mfcc_svm" in r.stdout and "±" in r.stdout
+
+
+def test_hyperparameter_search_and_tagging(tiny, env, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("search: true\nvalid_size: 0.2\n")
+    out = tmp_path / "tags"
+    r = cli(env, "train", "--data", tiny / "tags.csv", "--model", "logreg", "--config", cfg, "--out", out, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    m = json.loads((out / "metrics.json").read_text())
+    assert {"roc_auc_macro", "pr_auc_macro", "per_tag"} <= set(m)
+    assert set(m["per_tag"]) == {"noisy", "percussive", "pitched"}
+    b = json.loads((out / "model" / "bundle.json").read_text())
+    assert b["multilabel"] and len(b["thresholds"]) == 3
+
+
+@pytest.mark.parametrize("model", ["cnn", "short_chunk_resnet", "crnn"])
+def test_deep_models_train_end_to_end(tiny, env, tmp_path, model):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("epochs: 2\nbatch_size: 8\nchunk_seconds: 1.0\nchunks_per_clip: 2\nchannels: [4, 4, 8, 8]\nn_mels: 32\n")
+    out = tmp_path / model
+    r = cli(env, "train", "--data", tiny / "classes", "--model", model, "--config", cfg, "--out", out, "--no-progress", "--accelerator", "cpu")
+    assert r.returncode == 0, r.stderr
+    assert (out / "model" / "model.pt").is_file() and (out / "history.json").is_file()
+    assert "Training curves" in (out / "report.html").read_text()
+    pred = pd.read_csv(out / "predictions.csv")
+    r = cli(env, "predict", out, *pred["path"], "--format", "json")
+    fresh = np.array([[e["probabilities"][c] for c in ("clicks", "noise", "tone")] for e in json.loads(r.stdout)])
+    np.testing.assert_allclose(fresh, pred[["p_clicks", "p_noise", "p_tone"]].to_numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_bad_manifest_is_reported_not_a_traceback(tiny, env, tmp_path):
+    good = sorted((tiny / "classes").glob("*/*.wav"))
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF" + bytes(200))
+    lines = [f"{p},{p.parent.name}" for p in good] + [f"{tmp_path / 'missing.wav'},tone", f"{corrupt},noise"]
+    m = tmp_path / "m.csv"
+    m.write_text("path,label\n" + "\n".join(lines) + "\n")
+    r = cli(env, "train", "--data", m, "--model", "knn", "--out", tmp_path / "run", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "missing.wav" in r.stdout and "corrupt.wav" in r.stdout
+    # a class with a single example is a clear error
+    m1 = tmp_path / "one.csv"
+    m1.write_text("path,label\n" + "\n".join(lines[:16] + [f"{good[-1]},lonely"]) + "\n")
+    r = cli(env, "train", "--data", m1, "--model", "knn", "--out", tmp_path / "run1", "--no-progress")
+    assert r.returncode == 2 and "fewer than 2 examples: 'lonely' (1)" in r.stderr
+    # an unseen label at evaluation is reported and left out
+    m2 = tmp_path / "eval.csv"
+    m2.write_text("path,label\n" + "\n".join([f"{good[0]},{good[0].parent.name}", f"{good[1]},opera"]) + "\n")
+    r = cli(env, "evaluate", tmp_path / "run", "--data", m2, "--split", "all", "--json")
+    assert r.returncode == 0 and "not trained on (opera)" in r.stderr
+    out = json.loads(r.stdout)
+    assert out["n_items"] == 1 and out["skipped"][0]["reason"] == "unseen label 'opera'"
+    # unknown config keys and models are errors
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("epochz: 3\n")
+    r = cli(env, "train", "--data", m, "--model", "knn", "--config", cfg, "--out", tmp_path / "x")
+    assert r.returncode == 2 and "unknown config key(s) ['epochz']" in r.stderr
+    r = cli(env, "train", "--data", m, "--model", "transformer", "--out", tmp_path / "x")
+    assert r.returncode == 2 and "unknown model 'transformer'" in r.stderr
+    r = cli(env, "evaluate", tmp_path, "--data", m)
+    assert r.returncode == 2 and "not a run directory" in r.stderr
+
+
+def test_list_models(env):
+    r = cli(env, "train", "--list-models")
+    assert r.returncode == 0
+    for name in ("mfcc_svm", "svm_rbf", "cnn", "short_chunk_resnet", "crnn"):
+        assert name in r.stdout
