@@ -1,6 +1,9 @@
 # The two commands of the README: `make demo` (the main job) and `make test`.
 # Both create the virtualenv .venv on first use: torch==2.13.0 first (the CPU wheel;
-# an unpinned torch would pull several GB of CUDA packages), then mirlearn with its dev extras.
+# an unpinned torch would pull several GB of CUDA packages), then mirlearn with its dev
+# extras. tinysoundfont (SoundFont rendering) is installed with --no-deps: its only
+# dependency, pyaudio, is for playback and needs portaudio headers to build.
+# General MIDI SoundFonts come from Debian packages (apt-get, as root or through sudo).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -8,8 +11,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DATA   ?= ../shared/data
 DEMO   ?= runs/demo
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install test demo bench clean
+SF_FLUID := /usr/share/sounds/sf2/FluidR3_GM.sf2
+SF_MUSE  := /usr/share/sounds/sf3/MuseScore_General_Full.sf3
+SF_TIM   := /usr/share/sounds/sf2/TimGM6mb.sf2
+
+.PHONY: install test demo bench soundfonts test-soundfont clean
 
 install: $(STAMP)
 
@@ -17,16 +25,31 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet --no-deps tinysoundfont
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP)
+test-soundfont:
+	@test -f $(SF_TIM) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq timgm6mb-soundfont; }
+
+soundfonts: test-soundfont
+	@test -f $(SF_FLUID) -a -f $(SF_MUSE) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluid-soundfont-gm musescore-general-soundfont; }
+
+test: $(STAMP) test-soundfont
 	$(PY) -m pytest
 
-demo: $(STAMP)
-	$(VENV)/bin/mirlearn extract $(DATA)/gtzan-mini-dev --out $(DEMO)/features --jobs 2
-	$(VENV)/bin/mirlearn show $(DATA)/gtzan-mini-dev/blues/blues.00000.flac --feature cqt --duration 10 --out $(DEMO)/blues-cqt.png
-	$(PY) -c "import pandas as pd; t = pd.read_parquet('$(DEMO)/features/summaries.parquet'); print(t.shape[0], 'tracks x', t.shape[1] - 1, 'summary features'); print(t.iloc[:5, :6].to_string())"
+# Note-level instrument recognition across sample sources: notes rendered from FluidR3
+# (training, with augmentation) and from MuseScore General (test), a classic and a deep
+# model, their comparison and reports.
+demo: $(STAMP) soundfonts
+	$(VENV)/bin/mirlearn datasets render-notes --soundfont $(SF_FLUID) --soundfont $(SF_MUSE) \
+	    --test-soundfont MuseScore_General_Full --pitch-step 4 --augment 1 --out $(DEMO)/notes --no-progress
+	MIRLEARN_CACHE=$(DEMO)/cache $(VENV)/bin/mirlearn train --data $(DEMO)/notes/notes-instrument.csv \
+	    --model svm_rbf --out $(DEMO)/svm_rbf --no-progress
+	MIRLEARN_CACHE=$(DEMO)/cache $(VENV)/bin/mirlearn train --data $(DEMO)/notes/notes-instrument.csv \
+	    --model cnn --config configs/demo-cnn.yaml --out $(DEMO)/cnn --no-progress
+	$(VENV)/bin/mirlearn compare $(DEMO)/svm_rbf $(DEMO)/cnn
+	@echo "reports: $(DEMO)/svm_rbf/report.html $(DEMO)/cnn/report.html"
 
 bench: $(STAMP)
 	$(PY) bench/features.py --data $(DATA)/gtzan-mini-dev

@@ -35,6 +35,11 @@ def test_every_subcommand_has_help(command):
     assert f"usage: mirlearn {command}" in r.stdout
 
 
+def test_nested_subcommand_help():
+    r = _cli("datasets", "render-notes", "--help")
+    assert r.returncode == 0 and "usage: mirlearn datasets render-notes" in r.stdout
+
+
 def test_no_command_prints_help():
     r = _cli()
     assert r.returncode == 2 and "extract" in r.stdout

@@ -198,6 +198,40 @@ def build_parser():
     pr.add_argument("--cache", metavar="DIR", default=None, help="feature cache")
     pr.set_defaults(func=_cmd_predict)
 
+    ds = sub.add_parser("datasets", help="build datasets (render-notes)")
+    dsub = ds.add_subparsers(dest="datasets_command", metavar="ACTION")
+    rn = dsub.add_parser(
+        "render-notes",
+        help="render labelled notes from SoundFonts into a dataset with manifests",
+        description=(
+            "Render notes (General MIDI program, pitch, velocity, duration) from SF2/SF3 SoundFonts into "
+            "OUT/<soundfont>/<instrument>/*.wav with two manifests: notes-instrument.csv (12 instruments) "
+            "and notes-family.csv (NSynth families). --test-soundfont makes a cross-source split: that "
+            "SoundFont's notes are the test split, the others train. Debian installs General MIDI "
+            "SoundFonts with: apt-get install fluid-soundfont-gm musescore-general-soundfont timgm6mb-soundfont"
+        ),
+        epilog=(
+            "example:\n"
+            "  mirlearn datasets render-notes --soundfont /usr/share/sounds/sf2/FluidR3_GM.sf2 \\\n"
+            "      --soundfont /usr/share/sounds/sf3/MuseScore_General_Full.sf3 \\\n"
+            "      --test-soundfont MuseScore_General_Full --augment 2 --out data/notes"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rn.add_argument("--soundfont", action="append", required=True, metavar="FILE", help="SF2/SF3 file (repeat for several)")
+    rn.add_argument("--out", required=True, metavar="DIR")
+    rn.add_argument("--instruments", type=_csv_list, default=None, metavar="A,B,...", help="subset of the 12 instruments")
+    rn.add_argument("--pitch-step", type=int, default=3, help="every N-th pitch of each instrument's range (default 3)")
+    rn.add_argument("--velocities", type=lambda t: tuple(int(v) for v in _csv_list(t)), default=(64, 110), metavar="V,...")
+    rn.add_argument("--duration", type=float, default=1.0, help="seconds held (default 1.0), then 0.5 s of release")
+    rn.add_argument("--sr", type=int, default=22050)
+    rn.add_argument("--test-soundfont", default=None, metavar="NAME", help="stem of the SoundFont that forms the test split")
+    rn.add_argument("--augment", type=int, default=0, metavar="N", help="augmented copies of each training note (reverb, EQ, noise, level, onset jitter)")
+    rn.add_argument("--seed", type=int, default=0)
+    rn.add_argument("--no-progress", action="store_true")
+    rn.set_defaults(func=_cmd_render_notes)
+    ds.set_defaults(func=lambda args: (ds.print_help(), 2)[1])
+
     cp = sub.add_parser("compare", help="a table of runs and their metrics")
     cp.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     cp.add_argument("--format", choices=["table", "json", "csv"], default="table")
@@ -328,6 +362,18 @@ def _cmd_predict(args):
             top = np.argsort(scores)[::-1][: args.top_k]
             print(f"{path}: " + ", ".join(f"{classes[j]} {scores[j]:.3f}" for j in top))
     return 1 if failed == len(rows) else 0
+
+
+def _cmd_render_notes(args):
+    from ..data.render import render_notes
+
+    r = render_notes(
+        args.soundfont, args.out, instruments=args.instruments, pitch_step=args.pitch_step, velocities=args.velocities,
+        duration=args.duration, sr=args.sr, test_soundfont=args.test_soundfont, augment=args.augment, seed=args.seed,
+        progress=not args.no_progress,
+    )
+    print(f"{r['n_notes']} notes in {args.out}; manifests: {r['instrument']} (instruments), {r['family']} (families)")
+    return 0
 
 
 def _cmd_compare(args):

@@ -104,10 +104,14 @@ def train_run(data, model, out, *, config_file=None, overrides=None, progress=Tr
             fold_metrics.append(_metrics(fitted, targets[test], scores, classes))
             echo(_one_line(fold_metrics[-1]))
         summary = aggregate_folds(fold_metrics)
+        summary.pop("n_items", None)
         metrics = {
             "model": model, "data": str(data), "evaluation": f"{folds}-fold cross-validation",
             **{k: v["mean"] for k, v in summary.items()},
             "std": {k: v["std"] for k, v in summary.items()},
+            "n_items": int(len(ds)),
+            # every item scored once by the model that did not see it, pooled
+            "pooled": {k: v for k, v in _metrics(_PooledView(ds.multilabel), targets, oof, classes).items() if k not in ("classes",)},
             "folds": fold_metrics,
         }
         pred_idx, pred_scores = np.arange(len(ds)), oof
@@ -240,6 +244,14 @@ def _fit_deep(name, cfg, ds, results, store, targets, classes, tr, va, out, prog
     if ds.multilabel:
         thresholds = choose_thresholds(targets[va], predict_clips(net, [files[i] for i in va], extra)) if len(va) else None
     return Bundle("deep", name, classes, ds.multilabel, excfg, net, thresholds, extra)
+
+
+class _PooledView:
+    """Just enough of a bundle for :func:`_metrics` on out-of-fold scores."""
+
+    def __init__(self, multilabel):
+        self.multilabel = multilabel
+        self.thresholds = None
 
 
 def _metrics(bundle, y_true, scores, classes):
@@ -379,6 +391,6 @@ def compare_runs(run_dirs):
                 row[k] = m[k]
                 if "std" in m and k in m["std"]:
                     row[k + "_std"] = m["std"][k]
-        row["n_items"] = m.get("n_items") or sum(f.get("n_items", 0) for f in m.get("folds", []))
+        row["n_items"] = m.get("n_items")
         rows.append(row)
     return rows

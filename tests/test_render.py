@@ -1,0 +1,90 @@
+"""render-notes: labelled notes from a real SoundFont (Debian's timgm6mb-soundfont, which
+`make test` installs), the manifests, and augmentation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from mirlearn import ParameterError
+from mirlearn.data import augment as aug
+from mirlearn.data import load_dataset
+from mirlearn.data.render import INSTRUMENTS, render_notes
+
+TIM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+
+
+@pytest.fixture(scope="module")
+def soundfont():
+    if not TIM.is_file():
+        pytest.fail(f"{TIM} missing: install Debian's timgm6mb-soundfont (make test does)")
+    return TIM
+
+
+def test_render_notes_pitch_labels_and_manifests(soundfont, tmp_path):
+    r = render_notes([soundfont], tmp_path, instruments=["flute", "bass"], pitch_step=12, velocities=(100,), progress=False)
+    inst = pd.read_csv(r["instrument"])
+    fam = pd.read_csv(r["family"])
+    assert len(inst) == r["n_notes"] == len(fam) > 0
+    assert set(inst["label"]) == {"flute", "bass"} and set(fam["label"]) == {"flute", "bass"}
+    # every file is audio of the requested length, at the pitch its name says
+    import librosa
+
+    for path in inst["path"]:
+        y, sr = sf.read(tmp_path / path)
+        assert sr == 22050 and len(y) == int(1.5 * sr) and np.abs(y).max() > 0.01
+        midi = int(Path(path).stem.split("_p")[1][:3])
+        f0 = np.nanmedian(librosa.yin(y[: sr], fmin=30, fmax=2500, sr=sr))
+        assert abs(librosa.hz_to_midi(f0) - midi) < 0.6, path
+    ds = load_dataset(r["instrument"])
+    assert ds.classes == ["bass", "flute"]
+
+
+def test_cross_source_split_and_augmentation(soundfont, tmp_path):
+    other = tmp_path / "Other.sf2"
+    other.symlink_to(soundfont)
+    r = render_notes([soundfont, other], tmp_path / "n", instruments=["piano"], pitch_step=24, velocities=(90,), test_soundfont="Other", augment=2, progress=False)
+    m = pd.read_csv(r["instrument"])
+    train, test = m[m["split"] == "train"], m[m["split"] == "test"]
+    assert len(train) == 3 * len(test)  # the original + 2 augmented copies of each training note
+    assert all(p.startswith("TimGM6mb/") for p in train["path"]) and all(p.startswith("Other/") for p in test["path"])
+    assert train.groupby("group").size().eq(3).all()
+
+
+def test_render_errors(soundfont, tmp_path):
+    with pytest.raises(ParameterError, match="does not exist"):
+        render_notes([tmp_path / "none.sf2"], tmp_path)
+    with pytest.raises(ParameterError, match="unknown instrument"):
+        render_notes([soundfont], tmp_path, instruments=["kazoo"])
+    with pytest.raises(ParameterError, match="not one of the SoundFonts"):
+        render_notes([soundfont], tmp_path, test_soundfont="Nope")
+
+
+def test_cli_render_notes(soundfont, tmp_path):
+    r = subprocess.run(
+        [sys.executable, "-m", "mirlearn", "datasets", "render-notes", "--soundfont", str(soundfont), "--out", str(tmp_path),
+         "--instruments", "violin", "--pitch-step", "20", "--velocities", "80", "--no-progress"],
+        capture_output=True, text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "notes in" in r.stdout and (tmp_path / "notes-family.csv").is_file()
+
+
+@pytest.mark.parametrize("fn", [aug.room_reverb, aug.random_eq, aug.add_noise, aug.random_level, aug.onset_jitter, aug.augment])
+def test_augmentations_keep_length_and_change_the_signal(fn):
+    sr = 22050
+    y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr)).astype(np.float32)
+    z = fn(y, sr, np.random.default_rng(1))
+    assert z.shape == y.shape and z.dtype == np.float32 and np.all(np.isfinite(z))
+    assert not np.allclose(z, y)
+
+
+def test_instrument_table():
+    assert len(INSTRUMENTS) == 12
+    assert {i.family for i in INSTRUMENTS.values()} == {"keyboard", "mallet", "organ", "guitar", "bass", "string", "brass", "reed", "flute"}
