@@ -170,6 +170,7 @@ def build_parser():
     tr.add_argument("--accelerator", default=None, help="Lightning accelerator for deep models: cpu, gpu, auto")
     tr.add_argument("--devices", default=None, help="Lightning devices: auto, 1, 4, '0,1'")
     tr.add_argument("--strategy", default=None, help="Lightning strategy: auto, ddp, ...")
+    tr.add_argument("--num-nodes", type=int, default=None, dest="num_nodes", help="Lightning num_nodes (multi-node DDP)")
     tr.add_argument("--list-models", action="store_true", help="list the models and exit")
     tr.add_argument("--no-progress", action="store_true", help="no progress bars")
     tr.set_defaults(func=_cmd_train)
@@ -298,7 +299,7 @@ def _cmd_train(args):
     missing = [f"--{k}" for k in ("data", "model", "out") if getattr(args, k) is None]
     if missing:
         raise ParameterError(f"mirlearn train needs {', '.join(missing)} (see mirlearn train --help)")
-    overrides = {k: getattr(args, k) for k in ("folds", "seed", "cache", "accelerator", "devices", "strategy") if getattr(args, k) is not None}
+    overrides = {k: getattr(args, k) for k in ("folds", "seed", "cache", "accelerator", "devices", "strategy", "num_nodes") if getattr(args, k) is not None}
     if "devices" in overrides:
         overrides["devices"] = _parse_value(overrides["devices"]) if overrides["devices"] != "auto" else "auto"
     train_run(args.data, args.model, args.out, config_file=args.config, overrides=overrides, progress=not args.no_progress)

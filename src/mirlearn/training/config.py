@@ -44,6 +44,7 @@ DEFAULTS = {
     "accelerator": "auto",
     "devices": "auto",
     "strategy": "auto",
+    "num_nodes": 1,
     "num_workers": 0,
 }
 

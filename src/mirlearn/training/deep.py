@@ -7,9 +7,10 @@ non-overlapping chunk of each clip; a clip's prediction is the mean of its chunk
 probabilities. Early stopping on the validation loss, best-checkpoint restore, cosine
 learning-rate schedule, seeded.
 
-``accelerator``, ``devices`` and ``strategy`` go to ``lightning.Trainer`` unchanged, so
-``--accelerator gpu --devices 4 --strategy ddp`` trains with DDP on four GPUs (and
-``num_nodes`` through the environment, as Lightning documents) with no code change.
+``accelerator``, ``devices``, ``strategy`` and ``num_nodes`` go to ``lightning.Trainer``
+unchanged, so ``--accelerator gpu --devices 4 --strategy ddp`` trains with DDP on four GPUs,
+and ``--num-nodes 2`` on two such machines (launched as Lightning documents, e.g. with SLURM),
+with no code change.
 """
 
 from __future__ import annotations
@@ -159,6 +160,7 @@ def train_network(net, cfg, *, train_files, train_targets, valid_files, valid_ta
         accelerator=cfg["accelerator"],
         devices=cfg["devices"],
         strategy=cfg["strategy"],
+        num_nodes=cfg["num_nodes"],
         callbacks=[EarlyStopping(monitor="val_loss", mode="min", patience=cfg["patience"]), ckpt],
         logger=CSVLogger(str(out_dir), name="logs", version=""),
         enable_progress_bar=progress,
