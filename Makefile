@@ -14,7 +14,6 @@ DEMO   ?= runs/demo
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 SF_FLUID := /usr/share/sounds/sf2/FluidR3_GM.sf2
-SF_MUSE  := /usr/share/sounds/sf3/MuseScore_General_Full.sf3
 SF_TIM   := /usr/share/sounds/sf2/TimGM6mb.sf2
 
 .PHONY: install test demo bench soundfonts test-soundfont clean
@@ -33,17 +32,17 @@ test-soundfont:
 	@test -f $(SF_TIM) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq timgm6mb-soundfont; }
 
 soundfonts: test-soundfont
-	@test -f $(SF_FLUID) -a -f $(SF_MUSE) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluid-soundfont-gm musescore-general-soundfont; }
+	@test -f $(SF_FLUID) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluid-soundfont-gm; }
 
 test: $(STAMP) test-soundfont
 	$(PY) -m pytest
 
 # Note-level instrument recognition across sample sources: notes rendered from FluidR3
-# (training, with augmentation) and from MuseScore General (test), a classic and a deep
-# model, their comparison and reports.
+# (training, with augmentation) and from TimGM6mb (test: other samples of the same
+# instruments), a classic and a deep model, their comparison and reports.
 demo: $(STAMP) soundfonts
-	$(VENV)/bin/mirlearn datasets render-notes --soundfont $(SF_FLUID) --soundfont $(SF_MUSE) \
-	    --test-soundfont MuseScore_General_Full --pitch-step 4 --augment 1 --out $(DEMO)/notes --no-progress
+	$(VENV)/bin/mirlearn datasets render-notes --soundfont $(SF_FLUID) --soundfont $(SF_TIM) \
+	    --test-soundfont TimGM6mb --pitch-step 4 --augment 1 --out $(DEMO)/notes --no-progress
 	MIRLEARN_CACHE=$(DEMO)/cache $(VENV)/bin/mirlearn train --data $(DEMO)/notes/notes-instrument.csv \
 	    --model svm_rbf --out $(DEMO)/svm_rbf --no-progress
 	MIRLEARN_CACHE=$(DEMO)/cache $(VENV)/bin/mirlearn train --data $(DEMO)/notes/notes-instrument.csv \
