@@ -126,3 +126,47 @@ def test_manifest_split_wins():
 def test_kfold_needs_enough_examples():
     with pytest.raises(ParameterError, match="5-fold cross-validation needs at least 5 examples per class"):
         kfold_splits(_ds(n_per_class=3), n_folds=5)
+
+
+def _wav(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, np.zeros(400, np.float32), SR)
+
+
+def test_mirdata_layouts(tmp_path):
+    from mirlearn.data.datasets import from_mirdata
+
+    # gtzan_genre
+    for g in ("blues", "jazz"):
+        _wav(tmp_path / "g" / "gtzan_genre" / "genres" / g / f"{g}.00000.wav")
+    ds = load_dataset(f"mirdata:gtzan_genre:{tmp_path / 'g'}")
+    assert ds.classes == ["blues", "jazz"]
+    # tinysol
+    _wav(tmp_path / "t" / "audio" / "Brass" / "Trumpet_C" / "ordinario" / "TpC-ord-C4-ff-N-N.wav")
+    _wav(tmp_path / "t" / "audio" / "Strings" / "Violin" / "ordinario" / "Vn-ord-A4-pp-1c-N.wav")
+    assert from_mirdata("tinysol", tmp_path / "t").classes == ["Trumpet_C", "Violin"]
+    # medley_solos_db: splits and groups from its metadata; a missing file is reported
+    m = tmp_path / "m"
+    (m / "annotation").mkdir(parents=True)
+    (m / "annotation" / "Medley-solos-DB_metadata.csv").write_text(
+        "subset,instrument,instrument_id,song_id,uuid4\n"
+        "training,flute,3,12,aaa\ntest,piano,4,13,bbb\nvalidation,flute,3,14,ccc\n"
+    )
+    _wav(m / "audio" / "Medley-solos-DB_training-3_aaa.wav")
+    _wav(m / "audio" / "Medley-solos-DB_test-4_bbb.wav")
+    with pytest.warns(MirlearnWarning, match="1 track"):
+        ds = from_mirdata("medley_solos_db", m)
+    assert [(it.label, it.split, it.group) for it in ds.items] == [("flute", "train", "12"), ("piano", "test", "13")]
+    # irmas: single-label training part, multi-label testing parts
+    i = tmp_path / "i"
+    _wav(i / "IRMAS-TrainingData" / "cel" / "a.wav")
+    _wav(i / "IRMAS-TestingData-Part1" / "b.wav")
+    (i / "IRMAS-TestingData-Part1" / "b.txt").write_text("voi\t\ngel\n")
+    ds = from_mirdata("irmas", i)
+    assert ds.multilabel and [it.labels for it in ds.items] == [("cello",), ("voice", "electric guitar")]
+    with pytest.raises(ParameterError, match="unknown mirdata dataset"):
+        from_mirdata("nsynth", tmp_path)
+    with pytest.raises(ParameterError, match="no audio of gtzan_genre"):
+        from_mirdata("gtzan_genre", tmp_path / "t")
+    with pytest.raises(ParameterError, match="expected mirdata:NAME:DATA_HOME"):
+        load_dataset("mirdata:gtzan_genre")

@@ -7,7 +7,8 @@ group) read from
 * a CSV or TSV manifest with columns ``path,label[,split][,group]`` (``artist`` is accepted
   for ``group``); several labels per item (tags) are separated by ``;`` and make the dataset
   multi-label; relative paths are relative to the manifest's folder;
-* a local copy of a dataset that mirdata knows (:func:`from_mirdata`), never downloading.
+* a local copy of a dataset that mirdata knows, in mirdata's layout (:func:`from_mirdata`,
+  or ``mirdata:NAME:DATA_HOME`` wherever a dataset path is expected), never downloading.
 """
 
 from __future__ import annotations
@@ -133,6 +134,11 @@ def load_dataset(path, *, check_files=True):
         The path does not exist, a manifest has unknown or missing columns, or an entry is
         malformed.
     """
+    if isinstance(path, str) and path.startswith("mirdata:"):
+        parts = path.split(":", 2)
+        if len(parts) != 3 or not parts[2]:
+            raise ParameterError(f"expected mirdata:NAME:DATA_HOME (e.g. mirdata:gtzan_genre:/data/gtzan), got {path!r}")
+        return from_mirdata(parts[1], parts[2])
     p = Path(path)
     if p.is_dir():
         return from_folder(p)
@@ -220,45 +226,84 @@ def from_manifest(path, *, check_files=True):
     return Dataset(items, classes, multilabel, str(path), skipped)
 
 
-#: mirdata dataset name -> how to read a track's label and group
-_MIRDATA = {
-    "gtzan_genre": lambda t: ((t.genre,), None),
-    "tinysol": lambda t: ((t.instrument_full,), None),
-    "medley_solos_db": lambda t: ((t.instrument,), None),
-    "irmas": lambda t: (tuple(t.instrument), None),
-}
+def _wavs(folder):
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
 
 
-def from_mirdata(name, data_home, *, version="default"):
-    """A dataset from a local copy of a mirdata dataset; nothing is downloaded.
+def _gtzan_genre(home):
+    root = home / "gtzan_genre" / "genres" if (home / "gtzan_genre").is_dir() else home / "genres"
+    return [Item(str(f), (f.parent.name,)) for f in _wavs(root)]
+
+
+def _tinysol(home):
+    # audio/<Family>/<Instrument>/<technique>/<file>.wav; the label is the instrument
+    root = home / "audio"
+    return [Item(str(f), (f.relative_to(root).parts[1],)) for f in _wavs(root) if len(f.relative_to(root).parts) >= 3]
+
+
+def _medley_solos_db(home):
+    meta = home / "annotation" / "Medley-solos-DB_metadata.csv"
+    if not meta.is_file():
+        raise ParameterError(f"{meta} is missing: not a local copy of medley_solos_db")
+    split_of = {"training": "train", "validation": "valid", "test": "test"}
+    items = []
+    with meta.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            name = f"Medley-solos-DB_{row['subset']}-{row['instrument_id']}_{row['uuid4']}.wav"
+            items.append(Item(str(home / "audio" / name), (row["instrument"],), split_of.get(row["subset"]), row.get("song_id")))
+    return items
+
+
+_IRMAS = {"cel": "cello", "cla": "clarinet", "flu": "flute", "gac": "acoustic guitar", "gel": "electric guitar",
+          "org": "organ", "pia": "piano", "sax": "saxophone", "tru": "trumpet", "vio": "violin", "voi": "voice"}
+
+
+def _irmas(home):
+    items = []
+    train = home / "IRMAS-TrainingData"
+    for f in _wavs(train):
+        code = f.parent.name
+        if code in _IRMAS:
+            items.append(Item(str(f), (_IRMAS[code],), "train"))
+    for part in sorted(home.glob("IRMAS-TestingData-Part*")):
+        for f in _wavs(part):
+            txt = f.with_suffix(".txt")
+            if txt.is_file():
+                codes = [ln.strip() for ln in txt.read_text().split() if ln.strip()]
+                items.append(Item(str(f), tuple(_IRMAS[c] for c in codes if c in _IRMAS), "test"))
+    return items
+
+
+#: mirdata dataset name -> reader of its local layout
+_MIRDATA = {"gtzan_genre": _gtzan_genre, "tinysol": _tinysol, "medley_solos_db": _medley_solos_db, "irmas": _irmas}
+
+
+def from_mirdata(name, data_home):
+    """A dataset from a local copy of a dataset that mirdata knows, in mirdata's layout
+    under ``data_home``; nothing is downloaded (mirdata itself is not needed).
 
     Parameters
     ----------
     name : {'gtzan_genre', 'tinysol', 'medley_solos_db', 'irmas'}
     data_home : path-like
-        Where the dataset was downloaded to (mirdata's layout).
+        The folder mirdata downloads that dataset into.
 
-    Tracks whose audio is missing from the local copy are left out and reported.
+    Labels: GTZAN genres; TinySOL instruments; Medley-solos-DB instruments, with its
+    subsets as splits and songs as groups; IRMAS predominant instruments (training part,
+    single-label) and all annotated instruments (testing parts, multi-label). Entries whose
+    audio is missing are left out and reported.
     """
     if name not in _MIRDATA:
         raise ParameterError(f"unknown mirdata dataset {name!r}; supported: {', '.join(_MIRDATA)}")
-    try:
-        import mirdata
-    except ImportError as exc:
-        raise ParameterError("reading mirdata datasets needs mirdata: pip install mirdata") from exc
-    ds = mirdata.initialize(name, data_home=str(data_home), version=version)
-    items, skipped = [], []
-    for track_id in ds.track_ids:
-        track = ds.track(track_id)
-        path = getattr(track, "audio_path", None)
-        if not path or not Path(path).is_file():
-            skipped.append((str(path), "audio file not in the local copy"))
-            continue
-        labels, group = _MIRDATA[name](track)
-        labels = tuple(str(x) for x in labels if x is not None)
-        if labels:
-            items.append(Item(path, labels, None, group))
+    home = Path(data_home)
+    if not home.is_dir():
+        raise ParameterError(f"data_home {str(home)!r} does not exist")
+    items = _MIRDATA[name](home)
+    skipped = [(it.path, "audio file not in the local copy") for it in items if not Path(it.path).is_file()]
+    items = [it for it in items if Path(it.path).is_file() and it.labels]
     if skipped:
-        warnings.warn(f"mirdata {name}: {len(skipped)} track(s) missing from {data_home} are left out", MirlearnWarning, stacklevel=2)
+        warnings.warn(f"mirdata {name}: {len(skipped)} track(s) missing from {home} are left out", MirlearnWarning, stacklevel=2)
+    if not items:
+        raise ParameterError(f"no audio of {name} found under {str(home)!r} (expected mirdata's layout)")
     multilabel = any(len(it.labels) != 1 for it in items)
-    return Dataset(items, sorted({lab for it in items for lab in it.labels}), multilabel, f"mirdata:{name}", skipped)
+    return Dataset(items, sorted({lab for it in items for lab in it.labels}), multilabel, f"mirdata:{name}:{home}", skipped)
