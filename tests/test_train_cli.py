@@ -200,3 +200,18 @@ def test_list_models(env):
     assert r.returncode == 0
     for name in ("mfcc_svm", "svm_rbf", "cnn", "short_chunk_resnet", "crnn"):
         assert name in r.stdout
+
+
+def test_deep_tagging(tiny, env, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("epochs: 2\nbatch_size: 8\nchunk_seconds: 1.0\nchunks_per_clip: 2\nchannels: [4, 4, 8, 8]\nn_mels: 32\nvalid_size: 0.2\n")
+    out = tmp_path / "deeptags"
+    r = cli(env, "train", "--data", tiny / "tags.csv", "--model", "cnn", "--config", cfg, "--out", out, "--no-progress", "--accelerator", "cpu")
+    assert r.returncode == 0, r.stderr
+    m = json.loads((out / "metrics.json").read_text())
+    assert {"roc_auc_macro", "pr_auc_macro"} <= set(m) and set(m["per_tag"]) == {"noisy", "percussive", "pitched"}
+    b = json.loads((out / "model" / "bundle.json").read_text())
+    assert b["multilabel"] and len(b["thresholds"]) == 3
+    r = cli(env, "predict", out, tiny / "classes" / "tone" / "tone0.wav", "--format", "json")
+    probs = json.loads(r.stdout)[0]["probabilities"]
+    assert all(0 <= p <= 1 for p in probs.values())  # independent sigmoids, not a softmax
