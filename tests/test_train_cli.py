@@ -215,3 +215,15 @@ def test_deep_tagging(tiny, env, tmp_path):
     r = cli(env, "predict", out, tiny / "classes" / "tone" / "tone0.wav", "--format", "json")
     probs = json.loads(r.stdout)[0]["probabilities"]
     assert all(0 <= p <= 1 for p in probs.values())  # independent sigmoids, not a softmax
+
+
+def test_deep_training_is_reproducible(tiny, env, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("epochs: 1\nbatch_size: 8\nchunk_seconds: 1.0\nchunks_per_clip: 1\nchannels: [4, 4, 8, 8]\nn_mels: 32\n")
+    preds = []
+    for k in range(2):
+        out = tmp_path / f"r{k}"
+        r = cli(env, "train", "--data", tiny / "classes", "--model", "cnn", "--config", cfg, "--out", out, "--no-progress", "--accelerator", "cpu")
+        assert r.returncode == 0, r.stderr
+        preds.append(pd.read_csv(out / "predictions.csv"))
+    pd.testing.assert_frame_equal(preds[0], preds[1])

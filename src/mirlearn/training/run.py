@@ -228,6 +228,9 @@ def _fit_deep(name, cfg, ds, results, store, targets, classes, tr, va, out, prog
     arch["channels"] = cfg["channels"] or spec_defaults.get("channels")
     if name == "crnn":
         arch["rnn_hidden"] = cfg["rnn_hidden"] or spec_defaults.get("rnn_hidden", 64)
+    import torch
+
+    torch.manual_seed(cfg["seed"])  # the initial weights are part of what the seed fixes
     net = build_network(name, **arch)
     files = [Path(store) / results[it.path].key / "logmel.npy" for it in ds.items]
     tgt = targets.astype(np.float32) if ds.multilabel else targets
