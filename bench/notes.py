@@ -4,7 +4,7 @@ Run:  python bench/notes.py [--out runs/bench-notes]
 
 Renders notes of the 12 instruments of ``mirlearn.data.render.INSTRUMENTS`` from FluidR3
 (training) and tests on notes rendered from another SoundFont: TimGM6mb (independent
-samples) and MuseScore General (built on FluidR3's samples, so a leaky "other source",
+samples) and MuseScore General (developed from FluidR3, so a leaky "other source",
 reported to show the difference). For individual instruments and NSynth families, it trains
 a classic model (RBF SVM on summarised features) and a CNN on log-mel chunks, with and
 without training-side augmentation, through the ``mirlearn`` command line, and prints a
