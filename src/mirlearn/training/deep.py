@@ -193,7 +193,6 @@ def _history(csv_path):
 def predict_clips(net, files, extra, *, batch_size=64):
     """Clip-level probabilities: mean over a clip's non-overlapping chunks."""
     net.eval()
-    multilabel = None
     out = []
     ds = ChunkDataset(files, np.zeros(len(files), dtype=np.int64), chunk_frames=extra["chunk_frames"], mean=extra["norm_mean"], std=extra["norm_std"], train=False)
     owners = np.array([c for c, _ in ds.index])

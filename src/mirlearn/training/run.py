@@ -209,18 +209,14 @@ def _fit_classic_inner(name, cfg, ds, results, targets, classes, tr, va):
             thresholds = choose_thresholds(targets[va], classic_scores(est, _summaries(ds, results, va), len(classes)))
         else:
             thresholds = np.full(len(classes), 0.5)
-    return Bundle("classic", name, classes, ds.multilabel, _excfg(cfg, "classic"), est, thresholds)
-
-
-def _excfg(cfg, family):
-    return extraction_config(cfg, family)
+    return Bundle("classic", name, classes, ds.multilabel, extraction_config(cfg, "classic"), est, thresholds)
 
 
 def _fit_deep(name, cfg, ds, results, store, targets, classes, tr, va, out, progress):
     from ..models.neural import build_network
     from .deep import predict_clips, train_network
 
-    excfg = _excfg(cfg, "deep")
+    excfg = extraction_config(cfg, "deep")
     hop = excfg.params.get("hop_length", 512)
     chunk_frames = max(8, int(round(cfg["chunk_seconds"] * cfg["sr"] / hop)))
     arch = {"n_classes": len(classes), "n_mels": cfg["n_mels"], "dropout": cfg["dropout"]}
