@@ -4,11 +4,14 @@
 # extras. tinysoundfont (SoundFont rendering) is installed with --no-deps: its only
 # dependency, pyaudio, is for playback and needs portaudio headers to build.
 # General MIDI SoundFonts come from Debian packages (apt-get, as root or through sudo).
+# Every install is constrained by constraints.txt: the exact versions CI passed with.
+# `make lock` refreshes it (see the README).
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+PIN    := -c constraints.txt
 DATA   ?= ../shared/data
 DEMO   ?= runs/demo
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -16,17 +19,32 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SF_FLUID := /usr/share/sounds/sf2/FluidR3_GM.sf2
 SF_TIM   := /usr/share/sounds/sf2/TimGM6mb.sf2
 
-.PHONY: install test demo bench soundfonts test-soundfont clean
+.PHONY: install test demo bench soundfonts test-soundfont clean lock
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet --no-deps tinysoundfont
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet $(PIN) pip
+	$(PY) -m pip install --quiet $(PIN) torch==2.13.0
+	$(PY) -m pip install --quiet $(PIN) --no-deps tinysoundfont
+	$(PY) -m pip install --quiet $(PIN) -e '.[dev]'
 	touch $(STAMP)
+
+# Refresh constraints.txt: resolve pyproject.toml afresh in a scratch virtualenv and pin
+# everything it installed. Run the tests on the result before committing it.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet torch==2.13.0
+	.venv-lock/bin/python -m pip install --quiet --no-deps tinysoundfont
+	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
+	{ echo "# Exact versions CI passed with; made by 'make lock' on $$(date -u +%F), Python $$($(PYTHON) -c 'import platform; print(platform.python_version())')."; \
+	  echo "# torch is the CPU wheel (its +cpu label is left off so that the pin matches it)."; \
+	  .venv-lock/bin/python -m pip --version | awk '{print "pip==" $$2}'; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable | sed -e 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/'; } > constraints.txt
+	rm -rf .venv-lock
 
 test-soundfont:
 	@test -f $(SF_TIM) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq timgm6mb-soundfont; }

@@ -45,9 +45,11 @@ def test_one_stft_per_configuration(monkeypatch):
 def test_cqt_features_share_one_cqt(monkeypatch):
     import librosa
 
+    from mirlearn.features import engine
+
     calls = []
-    real = librosa.cqt
-    monkeypatch.setattr(librosa, "cqt", lambda *a, **k: calls.append(k) or real(*a, **k))
+    real = engine._cqt
+    monkeypatch.setattr(engine, "_cqt", lambda *a, **k: calls.append(k) or real(*a, **k))
     # with the same CQT configuration, cqt, cqt_db and chroma_cqt use one CQT
     out = mirlearn.extract(
         Y, sr=SR, features=["cqt", "cqt_db", "chroma_cqt"],
@@ -56,7 +58,19 @@ def test_cqt_features_share_one_cqt(monkeypatch):
     )
     assert len(calls) == 1
     ref = librosa.feature.chroma_cqt(y=Y, sr=SR, bins_per_octave=12, tuning=0.0)
-    np.testing.assert_allclose(out["chroma_cqt"], ref, atol=1e-5)
+    np.testing.assert_allclose(out["chroma_cqt"], ref, atol=1e-4)
+
+
+def test_cqts_of_one_signal_share_the_octave_pyramid(monkeypatch):
+    from mirlearn.features import cqt as cqt_module
+
+    calls = []
+    real = cqt_module._halve
+    monkeypatch.setattr(cqt_module, "_halve", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    # cqt (84 bins, 12 per octave) and chroma_cqt (252 bins, 36 per octave): two CQTs,
+    # 7 octaves each, one pyramid of 6 halvings
+    mirlearn.extract(Y, sr=SR, features=["cqt", "chroma_cqt"])
+    assert calls == [2] * 6
 
 
 def test_chroma_cqt_tuning_reuses_the_stft(monkeypatch):

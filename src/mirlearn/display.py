@@ -12,7 +12,7 @@ from .errors import ParameterError
 
 __all__ = ["specshow_feature", "show_file", "SHOWABLE"]
 
-#: feature shown -> (feature extracted, librosa.display y_axis, colour-bar label)
+#: feature shown -> (feature extracted, kind of feature axis, colour-bar label)
 SHOWABLE = {
     "logmel": ("logmel", "mel", "dB"),
     "cqt": ("cqt_db", "cqt_note", "dB"),
@@ -23,36 +23,82 @@ SHOWABLE = {
 }
 
 
+_PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def _edges(centres):
+    """Cell edges around increasing centres (geometric where the centres are positive)."""
+    c = np.asarray(centres, dtype=float)
+    if len(c) == 1:
+        return np.array([c[0] * 0.5, c[0] * 1.5]) if c[0] > 0 else np.array([c[0] - 0.5, c[0] + 0.5])
+    if np.all(c > 0):
+        mid = np.sqrt(c[1:] * c[:-1])
+        return np.concatenate([[c[0] ** 2 / mid[0]], mid, [c[-1] ** 2 / mid[-1]]])
+    mid = (c[1:] + c[:-1]) / 2
+    return np.concatenate([[c[0] - (mid[0] - c[0])], mid, [c[-1] + (c[-1] - mid[-1])]])
+
+
 def specshow_feature(X, *, feature, sr, hop_length=512, ax=None, offset=0.0, params=None):
-    """Draw a feature matrix ``(n_features, n_frames)`` on a matplotlib axis.
+    """Draw a feature matrix ``(n_features, n_frames)`` on a matplotlib axis, with time in
+    seconds and a feature axis in Hz (mel, STFT), note names (CQT), pitch classes (chroma)
+    or coefficient numbers (MFCC).
 
     Returns
     -------
     matplotlib.collections.QuadMesh
     """
-    import librosa.display
+    import matplotlib.pyplot as plt
+
+    from .features.filters import C1_HZ, fft_frequencies, mel_frequencies
 
     if feature not in SHOWABLE:
         raise ParameterError(f"cannot show feature {feature!r}; choose one of {', '.join(SHOWABLE)}")
     params = params or {}
-    _, y_axis, _ = SHOWABLE[feature]
-    X = np.asarray(X)
+    X = np.asarray(X, dtype=float)
     if X.ndim != 2:
         raise ParameterError(f"expected a (n_features, n_frames) matrix, got shape {X.shape}")
+    ax = ax if ax is not None else plt.gca()
+    n_bins, n_frames = X.shape
+    t_edges = offset + (np.arange(n_frames + 1) - 0.5) * hop_length / sr
+    t_edges[0] = max(t_edges[0], offset)
+    y_axis = SHOWABLE[feature][1]
     if feature == "stft":
-        X = librosa.amplitude_to_db(X, ref=np.max)
-    kw = dict(sr=sr, hop_length=hop_length, x_axis="time", y_axis=y_axis, ax=ax, x_coords=None)
-    if feature == "logmel":
-        kw["fmax"] = params.get("fmax") or sr / 2
-    if feature == "cqt":
-        kw["fmin"] = params.get("fmin") or librosa.note_to_hz("C1")
-        kw["bins_per_octave"] = params.get("bins_per_octave", 12)
-    times = offset + librosa.frames_to_time(np.arange(X.shape[-1]), sr=sr, hop_length=hop_length)
-    kw["x_coords"] = times
-    img = librosa.display.specshow(X, **kw)
-    if feature == "mfcc":
-        img.axes.set_ylabel("MFCC coefficient")
-    img.axes.set_xlabel("Time (s)")
+        X = 20 * np.log10(np.maximum(1e-5, X) / max(X.max(), 1e-5))
+        X = np.maximum(X, -80.0)
+        freqs = fft_frequencies(sr=sr, n_fft=2 * (n_bins - 1))[1:]
+        img = ax.pcolormesh(t_edges, _edges(freqs), X[1:], shading="flat", cmap="magma")
+        ax.set_yscale("log")
+        ax.set_ylabel("Hz")
+    elif y_axis == "mel":
+        fmax = params.get("fmax") or sr / 2
+        centres = mel_frequencies(n_bins + 2, fmin=params.get("fmin", 0.0), fmax=fmax)[1:-1]
+        img = ax.pcolormesh(t_edges, np.arange(n_bins + 1) - 0.5, X, shading="flat", cmap="magma")
+        ticks = np.unique(np.linspace(0, n_bins - 1, 6).round().astype(int))
+        ax.set_yticks(ticks, [f"{centres[i]:.0f}" for i in ticks])
+        ax.set_ylabel("Hz (mel scale)")
+    elif y_axis == "cqt_note":
+        bpo = params.get("bins_per_octave", 12)
+        fmin = params.get("fmin") or C1_HZ
+        img = ax.pcolormesh(t_edges, np.arange(n_bins + 1) - 0.5, X, shading="flat", cmap="magma")
+        midi0 = 12 * (np.log2(fmin) - np.log2(440.0)) + 69
+        ticks = [b for b in range(n_bins) if abs(((midi0 + 12 * b / bpo) % 12)) < 1e-6 or abs(((midi0 + 12 * b / bpo) % 12) - 12) < 1e-6]
+        if not ticks:
+            ticks = list(range(0, n_bins, bpo))
+        labels = []
+        for b in ticks:
+            m = int(round(midi0 + 12 * b / bpo))
+            labels.append(f"{_PITCH_CLASSES[m % 12]}{m // 12 - 1}")
+        ax.set_yticks(ticks, labels)
+        ax.set_ylabel("note")
+    elif y_axis == "chroma":
+        img = ax.pcolormesh(t_edges, np.arange(n_bins + 1) - 0.5, X, shading="flat", cmap="magma")
+        if n_bins == 12:
+            ax.set_yticks(range(12), _PITCH_CLASSES)
+        ax.set_ylabel("pitch class")
+    else:
+        img = ax.pcolormesh(t_edges, np.arange(n_bins + 1) - 0.5, X, shading="flat", cmap="coolwarm")
+        ax.set_ylabel("MFCC coefficient")
+    ax.set_xlabel("Time (s)")
     return img
 
 

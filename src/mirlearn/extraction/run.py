@@ -36,7 +36,8 @@ from ..features import DEFAULT_FEATURES, resolve_params
 __all__ = ["ExtractionConfig", "ExtractionReport", "FileResult", "extract_files", "FeatureStore", "process_file"]
 
 #: Bumped whenever a change makes stored features differ; part of every cache key.
-STORE_VERSION = 1
+#: 2: mirlearn's own CQT replaced librosa's (float32-rounding differences).
+STORE_VERSION = 2
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 

@@ -24,7 +24,8 @@ import numpy as np
 from ..audio.io import SILENT
 from ..errors import MirlearnWarning, ParameterError
 from . import spectral
-from .filters import chroma_filterbank, mel_filterbank
+from .cqt import cqt as _cqt
+from .filters import chroma_filterbank, cq_to_chroma, mel_filterbank, normalize
 
 __all__ = ["FEATURES", "DEFAULT_FEATURES", "FeatureSpec", "extract", "resolve_params"]
 
@@ -177,12 +178,9 @@ class _Context:
         key = ("cqt", tuning) + tuple(p[k] for k in _CQT if k != "tuning")
 
         def f():
-            import librosa
-
-            C = librosa.cqt(
-                self.y, sr=self.sr, **{k: p[k] for k in _CQT if k != "tuning"}, tuning=tuning
-            )
-            return np.abs(C)
+            # the octave pyramid of down-sampled signals is shared by every CQT of y
+            pyramid = self.memo(("cqt_pyramid",), dict)
+            return np.abs(_cqt(self.y, sr=self.sr, **{k: p[k] for k in _CQT if k != "tuning"}, tuning=tuning, pyramid=pyramid))
 
         return self.memo(key, f)
 
@@ -234,8 +232,6 @@ def _c_mfcc_delta2(ctx, p):
 
 
 def _c_chroma_stft(ctx, p):
-    import librosa
-
     S = ctx.spectrogram(p, 2)
     tuning = p["tuning"]
     if tuning is None:
@@ -249,7 +245,7 @@ def _c_chroma_stft(ctx, p):
         octwidth=p["octwidth"],
         base_c=p["base_c"],
     )
-    return librosa.util.normalize(np.matmul(fb, S), norm=p["norm"], axis=-2)
+    return normalize(np.matmul(fb, S), norm=p["norm"], axis=-2)
 
 
 def _c_centroid(ctx, p):
@@ -322,8 +318,6 @@ def _c_cqt_db(ctx, p):
 
 
 def _c_chroma_cqt(ctx, p):
-    import librosa
-
     bpo = p["bins_per_octave"]
     q = dict(_CQT, hop_length=p["hop_length"], fmin=p["fmin"], n_bins=p["n_octaves"] * bpo, bins_per_octave=bpo, tuning=p["tuning"])
     if p["cqt_mode"] == "hybrid":
@@ -334,11 +328,11 @@ def _c_chroma_cqt(ctx, p):
     thr = p["threshold"]
     if thr is not None:
         C = np.where(C < thr, 0, C)
-    cmap = librosa.filters.cq_to_chroma(C.shape[-2], bins_per_octave=bpo, n_chroma=p["n_chroma"], fmin=p["fmin"])
+    cmap = cq_to_chroma(C.shape[-2], bins_per_octave=bpo, n_chroma=p["n_chroma"], fmin=p["fmin"])
     chroma = np.matmul(cmap.astype(C.dtype), C)
     if thr is not None:
         chroma[chroma < thr] = 0.0
-    return librosa.util.normalize(chroma, norm=p["norm"], axis=-2)
+    return normalize(chroma, norm=p["norm"], axis=-2)
 
 
 _ONSET = {k: v for k, v in _STFT.items() if k != "center"}
@@ -618,9 +612,6 @@ def extract(y, *, sr, features=DEFAULT_FEATURES, **params):
     ctx = _Context(y, sr)
     out = {}
     for name, p in resolved.items():
-        with warnings.catch_warnings():
-            # librosa's own "empty frequency set" warning on silence repeats ours
-            warnings.filterwarnings("ignore", message="Trying to estimate tuning from empty frequency set")
-            value = FEATURES[name].compute(ctx, p)
+        value = FEATURES[name].compute(ctx, p)
         out[name] = np.asarray(value, dtype=np.float32)
     return out

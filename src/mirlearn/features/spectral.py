@@ -12,7 +12,7 @@ import numpy as np
 import scipy.fft
 
 from ..errors import ParameterError
-from .filters import fft_frequencies, stft_window
+from .filters import fft_frequencies, hz_to_octs, stft_window
 
 __all__ = [
     "stft",
@@ -27,6 +27,7 @@ __all__ = [
     "rms",
     "onset_strength_from_db",
     "estimate_tuning",
+    "pitch_tuning",
     "delta",
 ]
 
@@ -343,8 +344,6 @@ def estimate_tuning(S, *, sr, n_fft, bins_per_octave=12, resolution=0.01, fmin=1
     Smith, Julius O. "Spectral audio signal processing." W3K Publishing, 2011 (quadratic
     interpolation of spectral peaks).
     """
-    import librosa
-
     S = np.abs(S)
     n_bins = S.shape[-2]
     fmin = max(fmin, 0.0)
@@ -352,7 +351,7 @@ def estimate_tuning(S, *, sr, n_fft, bins_per_octave=12, resolution=0.01, fmin=1
     freq = fft_frequencies(sr=sr, n_fft=n_fft)
     rows = np.flatnonzero((fmin <= freq) & (freq < fmax))
     if rows.size == 0:
-        return librosa.pitch_tuning(np.zeros(0), resolution=resolution, bins_per_octave=bins_per_octave)
+        return 0.0
     lo, hi = int(rows[0]), int(rows[-1]) + 1
     # Pad one zero row on each side so that every row in [lo, hi) has two neighbours; the
     # rules at the true edges (bin 0 is never a peak, the last bin is a peak if it rises,
@@ -392,9 +391,22 @@ def estimate_tuning(S, *, sr, n_fft, bins_per_octave=12, resolution=0.01, fmin=1
     mags = (x + dskew).astype(S.dtype)
     positive = pitch > 0
     thresh = np.median(mags[positive]) if positive.any() else 0.0
-    return librosa.pitch_tuning(
-        pitch[(mags >= thresh) & positive], resolution=resolution, bins_per_octave=bins_per_octave
-    )
+    return pitch_tuning(pitch[(mags >= thresh) & positive], resolution=resolution, bins_per_octave=bins_per_octave)
+
+
+def pitch_tuning(frequencies, *, resolution=0.01, bins_per_octave=12):
+    """The most common deviation (fraction of a bin) of ``frequencies`` (Hz) from the
+    equal-tempered grid: the mode of a histogram with ``resolution`` wide bins, as
+    :func:`librosa.pitch_tuning`. No positive frequency gives 0.0."""
+    frequencies = np.atleast_1d(frequencies)
+    frequencies = frequencies[frequencies > 0]
+    if not np.any(frequencies):
+        return 0.0
+    residual = np.mod(bins_per_octave * hz_to_octs(frequencies), 1.0)
+    residual[residual >= 0.5] -= 1.0
+    bins = np.linspace(-0.5, 0.5, int(np.ceil(1.0 / resolution)) + 1)
+    counts, edges = np.histogram(residual, bins)
+    return float(edges[np.argmax(counts)])
 
 
 def delta(data, *, width=9, order=1, mode="interp"):
