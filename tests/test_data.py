@@ -43,8 +43,9 @@ def test_manifest_columns_aliases_and_multilabel(tmp_path):
 @pytest.mark.parametrize(
     "text,match",
     [
-        ("path,label,genre\n0.wav,a,x\n", r"unknown column\(s\) \['genre'\]; allowed: path, label, split, group"),
-        ("file_name,label\n0.wav,a\n", r"unknown column"),
+        ("path,lable\n0.wav,a\n", r"column 'lable' is not one mirlearn reads; did you mean 'label'\?"),
+        ("file_name,label\n0.wav,a\n", r"did you mean 'filename'"),
+        ("path,genre\n0.wav,a\n", r"missing column\(s\) \['label'\]"),
         ("path\n0.wav\n", r"missing column\(s\) \['label'\]"),
         ("", "is empty"),
         ("path,label,split\n0.wav,a,training\n", "split 'training' is not one of train, valid, test"),

@@ -50,5 +50,6 @@ def test_tagging_tag_without_positives_is_reported():
 
 def test_aggregate_folds():
     agg = aggregate_folds([{"accuracy": 0.5, "x": "s"}, {"accuracy": 0.7, "x": "t"}])
-    assert agg["accuracy"]["mean"] == pytest.approx(0.6) and agg["accuracy"]["std"] == pytest.approx(0.1)
+    # the sample standard deviation (ddof=1)
+    assert agg["accuracy"]["mean"] == pytest.approx(0.6) and agg["accuracy"]["std"] == pytest.approx(0.1 * np.sqrt(2))
     assert "x" not in agg

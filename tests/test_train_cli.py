@@ -66,7 +66,7 @@ def classic_run(tiny, env, tmp_path_factory):
 
 
 def test_train_writes_the_run_directory(classic_run):
-    for name in ("config.yaml", "split.csv", "metrics.json", "predictions.csv", "report.html", "model/bundle.json", "model/estimator.joblib"):
+    for name in ("config.yaml", "split.csv", "metrics.json", "predictions.csv", "report.html", "model/bundle.json", "model/estimator.skops"):
         assert (classic_run / name).is_file(), name
     m = json.loads((classic_run / "metrics.json").read_text())
     assert m["accuracy"] >= 0.8  # tones, noise and clicks are easy (chance: 1/3)
@@ -89,8 +89,8 @@ def test_evaluate_json_reproduces_training_metrics(classic_run, tiny, env):
 def test_bundle_in_fresh_process_reproduces_test_predictions_exactly(classic_run, env):
     pred = pd.read_csv(classic_run / "predictions.csv")
     code = (
-        "import sys, json; from mirlearn.training.run import predict_run\n"
-        "b, rows = predict_run(sys.argv[1], sys.argv[2:])\n"
+        "import sys, json; from mirlearn.inference import predict_files\n"
+        "b, rows = predict_files(sys.argv[1], sys.argv[2:])\n"
         "print(json.dumps([[float(x) for x in s] for _, s, _ in rows]))"
     )
     r = subprocess.run([sys.executable, "-c", code, str(classic_run), *pred["path"]], capture_output=True, text=True, env=env)

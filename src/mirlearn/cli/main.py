@@ -166,6 +166,9 @@ def build_parser():
     tr.add_argument("--config", metavar="FILE.yaml", help="configuration file (unknown keys are errors)")
     tr.add_argument("--folds", type=int, default=None, metavar="K", help="K-fold cross-validation instead of a holdout split")
     tr.add_argument("--seed", type=int, default=None, help="random seed (splits, initialisation, sampling)")
+    tr.add_argument("--group-by", default=None, dest="group_by", metavar="COLUMN",
+                    help="manifest column whose value is each item's group: a group never straddles two parts of a split")
+    tr.add_argument("--overwrite", action="store_true", help="replace RUN_DIR if it is not empty (it is replaced when the run succeeds)")
     tr.add_argument("--cache", metavar="DIR", default=None, help="feature cache (default $MIRLEARN_CACHE or ~/.cache/mirlearn)")
     tr.add_argument("--accelerator", default=None, help="Lightning accelerator for deep models: cpu, gpu, auto")
     tr.add_argument("--devices", default=None, help="Lightning devices: auto, 1, 4, '0,1'")
@@ -179,9 +182,11 @@ def build_parser():
         "evaluate",
         help="score a trained run on a dataset",
         description=(
-            "Score RUN_DIR's model on PATH. --split selects the manifest's split, or the run's own split "
-            "when the data has no split column ('all' for every item). Items with labels the model never "
-            "saw, and unreadable files, are reported and left out."
+            "Score RUN_DIR's model on PATH. --split selects the manifest's split, or the run's own test split "
+            "when the data has no split column. It refuses to score items that the model was fitted or "
+            "selected on (e.g. --split test on a --folds run, whose final model saw every item); --split all "
+            "scores every item and says how many the model has seen. Items with labels the model never saw, "
+            "and unreadable files, are reported and left out."
         ),
     )
     ev.add_argument("run_dir", metavar="RUN_DIR")
@@ -189,6 +194,8 @@ def build_parser():
     ev.add_argument("--split", default="test", help="train, valid, test (default) or all")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--cache", metavar="DIR", default=None, help="feature cache")
+    ev.add_argument("--trust", action="store_true", help=("also load a model bundle that can only be loaded by running code from it (a pickle, or types "
+                          "mirlearn's models never hold); only for bundles whose source you trust as you would trust code"))
     ev.set_defaults(func=_cmd_evaluate)
 
     pr = sub.add_parser("predict", help="label probabilities for audio files of any length")
@@ -197,6 +204,8 @@ def build_parser():
     pr.add_argument("--top-k", type=int, default=3, metavar="K", help="labels per file in the table (default 3)")
     pr.add_argument("--format", choices=["table", "json", "csv"], default="table")
     pr.add_argument("--cache", metavar="DIR", default=None, help="feature cache")
+    pr.add_argument("--trust", action="store_true", help=("also load a model bundle that can only be loaded by running code from it (a pickle, or types "
+                          "mirlearn's models never hold); only for bundles whose source you trust as you would trust code"))
     pr.set_defaults(func=_cmd_predict)
 
     ds = sub.add_parser("datasets", help="build datasets (render-notes)")
@@ -299,19 +308,21 @@ def _cmd_train(args):
     missing = [f"--{k}" for k in ("data", "model", "out") if getattr(args, k) is None]
     if missing:
         raise ParameterError(f"mirlearn train needs {', '.join(missing)} (see mirlearn train --help)")
-    overrides = {k: getattr(args, k) for k in ("folds", "seed", "cache", "accelerator", "devices", "strategy", "num_nodes") if getattr(args, k) is not None}
+    overrides = {k: getattr(args, k) for k in ("folds", "seed", "cache", "group_by", "accelerator", "devices", "strategy", "num_nodes") if getattr(args, k) is not None}
     if "devices" in overrides:
         overrides["devices"] = _parse_value(overrides["devices"]) if overrides["devices"] != "auto" else "auto"
-    train_run(args.data, args.model, args.out, config_file=args.config, overrides=overrides, progress=not args.no_progress)
+    train_run(args.data, args.model, args.out, config_file=args.config, overrides=overrides, overwrite=args.overwrite,
+              progress=not args.no_progress)
     return 0
 
 
 def _cmd_evaluate(args):
     import json
 
-    from ..training.run import evaluate_run
+    from ..evaluation.runs import evaluate_run
 
-    m = evaluate_run(args.run_dir, args.data, split=args.split, cache=args.cache, echo=(lambda msg: print(msg, file=sys.stderr)) if args.json else print)
+    m = evaluate_run(args.run_dir, args.data, split=args.split, cache=args.cache, trust=args.trust,
+                     echo=(lambda msg: print(msg, file=sys.stderr)) if args.json else print)
     if args.json:
         print(json.dumps(m))
         return 0
@@ -332,11 +343,11 @@ def _cmd_predict(args):
     import csv
     import json
 
-    from ..training.run import predict_run
+    from ..inference import predict_files
 
     if args.top_k < 1:
         raise ParameterError(f"--top-k must be >= 1, got {args.top_k}")
-    bundle, rows = predict_run(args.run_dir, args.audio, cache=args.cache)
+    bundle, rows = predict_files(args.run_dir, args.audio, cache=args.cache, trust=args.trust)
     classes = bundle.classes
     failed = 0
     if args.format == "json":
@@ -381,7 +392,7 @@ def _cmd_compare(args):
     import csv
     import json
 
-    from ..training.run import compare_runs
+    from ..evaluation.runs import compare_runs
 
     rows = compare_runs(args.run_dirs)
     if args.format == "json":

@@ -6,7 +6,9 @@ group) read from
 * a folder with one sub-folder per class (``genres/blues/*.wav``...);
 * a CSV or TSV manifest with columns ``path,label[,split][,group]`` (``artist`` is accepted
   for ``group``); several labels per item (tags) are separated by ``;`` and make the dataset
-  multi-label; relative paths are relative to the manifest's folder;
+  multi-label; relative paths are relative to the manifest's folder. Any other column
+  (pitch, dynamic, source...) is kept as the item's metadata, and ``group_by=COLUMN`` makes
+  any column the group;
 * a local copy of a dataset that mirdata knows, in mirdata's layout (:func:`from_mirdata`,
   or ``mirdata:NAME:DATA_HOME`` wherever a dataset path is expected), never downloading.
 """
@@ -14,6 +16,7 @@ group) read from
 from __future__ import annotations
 
 import csv
+import difflib
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,6 +40,7 @@ class Item:
     labels: tuple
     split: str | None = None
     group: str | None = None
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def label(self):
@@ -117,7 +121,7 @@ class Dataset:
             )
 
 
-def load_dataset(path, *, check_files=True):
+def load_dataset(path, *, check_files=True, group_by=None):
     """Read a dataset from a folder of class folders or a manifest file.
 
     Parameters
@@ -127,6 +131,9 @@ def load_dataset(path, *, check_files=True):
     check_files : bool
         Leave out (and report in ``Dataset.skipped``, with a warning) entries whose file
         does not exist.
+    group_by : str or None
+        A manifest column whose value is each item's group (items of one group never
+        straddle two parts of a split), instead of the ``group`` column.
 
     Raises
     ------
@@ -141,9 +148,11 @@ def load_dataset(path, *, check_files=True):
         return from_mirdata(parts[1], parts[2])
     p = Path(path)
     if p.is_dir():
+        if group_by is not None:
+            raise ParameterError(f"group_by={group_by!r} needs a manifest with that column; {str(p)!r} is a folder")
         return from_folder(p)
     if p.is_file() and p.suffix.lower() in (".csv", ".tsv"):
-        return from_manifest(p, check_files=check_files)
+        return from_manifest(p, check_files=check_files, group_by=group_by)
     if not p.exists():
         raise ParameterError(f"dataset {str(p)!r} does not exist; give a folder of class folders or a .csv/.tsv manifest")
     raise ParameterError(f"dataset {str(p)!r} is neither a folder nor a .csv/.tsv manifest")
@@ -165,8 +174,23 @@ def from_folder(root):
     return Dataset(items, sorted({it.label for it in items}), False, str(root))
 
 
-def from_manifest(path, *, check_files=True):
-    """A dataset from a CSV/TSV manifest ``path,label[,split][,group]``."""
+def _check_columns(path, header, cols):
+    """Extra columns are metadata; one that looks like a misspelt known column is an error."""
+    known = sorted(set(MANIFEST_COLUMNS) | set(_ALIASES))
+    extra = [h for h, c in zip(header, cols) if c not in MANIFEST_COLUMNS]
+    for h in extra:
+        near = difflib.get_close_matches(h, known, n=1, cutoff=0.8)
+        if near:
+            raise ParameterError(
+                f"manifest {str(path)!r}: column {h!r} is not one mirlearn reads; did you mean {near[0]!r}? "
+                f"(columns: path, label, split, group or artist; others are kept as metadata)"
+            )
+    return extra
+
+
+def from_manifest(path, *, check_files=True, group_by=None):
+    """A dataset from a CSV/TSV manifest ``path,label[,split][,group]``; other columns are
+    kept in each item's ``meta``, and ``group_by`` names the column that gives the group."""
     path = Path(path)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     with path.open(newline="") as fh:
@@ -176,11 +200,16 @@ def from_manifest(path, *, check_files=True):
         except StopIteration:
             raise ParameterError(f"manifest {str(path)!r} is empty; expected a header 'path,label[,split][,group]'") from None
         cols = [_ALIASES.get(h, h) for h in header]
-        unknown = [h for h, c in zip(header, cols) if c not in MANIFEST_COLUMNS]
-        if unknown:
-            raise ParameterError(
-                f"manifest {str(path)!r}: unknown column(s) {unknown}; allowed: path, label, split, group "
-                f"(or artist)"
+        extra = _check_columns(path, header, cols)
+        if group_by is not None:
+            gb = _ALIASES.get(group_by.strip().lower(), group_by.strip().lower())
+            if gb not in cols:
+                raise ParameterError(f"manifest {str(path)!r} has no column {group_by!r} to group by; its columns: {', '.join(header)}")
+        else:
+            gb = "group"
+        if extra:
+            warnings.warn(
+                f"manifest {path}: column(s) {', '.join(extra)} kept as metadata", MirlearnWarning, stacklevel=2
             )
         missing = [c for c in ("path", "label") if c not in cols]
         if missing:
@@ -210,7 +239,8 @@ def from_manifest(path, *, check_files=True):
             if check_files and not f.is_file():
                 skipped.append((str(f), "file does not exist"))
                 continue
-            items.append(Item(str(f), labels, split, rec.get("group") or None))
+            meta = {h: rec[h] for h in extra}
+            items.append(Item(str(f), labels, split, rec.get(gb) or None, meta))
     if skipped:
         listing = "; ".join(p for p, _ in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
         warnings.warn(

@@ -11,7 +11,14 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["assign_splits", "kfold_splits"]
+__all__ = ["assign_splits", "kfold_splits", "holdout"]
+
+
+def holdout(dataset, indices, fraction, *, seed=0):
+    """Split ``indices`` of ``dataset`` into ``(rest, held)``: about ``fraction`` of them
+    held out by whole groups, stratified (see :func:`assign_splits`)."""
+    y, groups = _strata_and_groups(dataset)
+    return _holdout(np.asarray(indices), y, groups, fraction, seed)
 
 
 def _strata_and_groups(dataset):
@@ -21,15 +28,55 @@ def _strata_and_groups(dataset):
 
 
 def _holdout(indices, y, groups, fraction, seed):
-    """Pick about ``fraction`` of ``indices`` (whole groups, stratified)."""
-    from sklearn.model_selection import StratifiedGroupKFold
+    """Hold out whole groups making up ``round(fraction * len(indices))`` items (at least
+    one), stratified: each class contributes in proportion to its size (largest
+    remainders get the rounding). Groups are considered in a seeded random order and taken
+    while they fill some class's quota without overshooting the quotas by more than they
+    fill; a second pass takes the groups that overshoot least when quotas are still open.
 
-    n_splits = max(2, int(round(1.0 / fraction)))
-    counts = np.unique(y[indices], return_counts=True)[1]
-    n_splits = min(n_splits, int(counts.min())) if counts.min() >= 2 else 2
-    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    rest, held = next(cv.split(np.zeros(len(indices)), y[indices], groups[indices]))
-    return indices[rest], indices[held]
+    Returns
+    -------
+    rest, held : np.ndarray of int
+    """
+    indices = np.asarray(indices)
+    rng = np.random.default_rng(seed)
+    n = len(indices)
+    target = max(1, int(round(fraction * n)))
+    if target >= n:
+        raise ParameterError(f"cannot hold out {fraction:.0%} of {n} item(s) and keep any for training")
+    classes, y_inv = np.unique(y[indices], return_inverse=True)
+    uniq_g, g_inv = np.unique(groups[indices], return_inverse=True)
+    counts = np.zeros((len(uniq_g), len(classes)), dtype=int)  # items of each class in each group
+    np.add.at(counts, (g_inv, y_inv), 1)
+    share = target * counts.sum(axis=0) / n
+    deficit = np.floor(share).astype(int)
+    remainder = share - deficit
+    order = np.lexsort((rng.random(len(classes)), -remainder))
+    for j in order[: target - deficit.sum()]:
+        deficit[j] += 1
+    held = np.zeros(len(uniq_g), dtype=bool)
+    for k in rng.permutation(len(uniq_g)):
+        if deficit.sum() <= 0:
+            break
+        gain = np.minimum(counts[k], deficit).sum()
+        over = np.maximum(counts[k] - deficit, 0).sum()
+        if gain > 0 and over <= gain:
+            held[k] = True
+            deficit -= counts[k]
+    while deficit.clip(min=0).sum() > 0:
+        open_ = ~held & (np.minimum(counts, deficit.clip(min=0)).sum(axis=1) > 0)
+        if not open_.any():
+            break
+        cost = np.where(open_, np.maximum(counts - deficit.clip(min=0), 0).sum(axis=1), np.iinfo(int).max)
+        k = int(np.argmin(cost))
+        held[k] = True
+        deficit -= counts[k]
+    held_mask = held[g_inv]
+    if held_mask.all():
+        raise ParameterError(f"holding out {fraction:.0%} of {n} item(s) by whole groups leaves nothing for training")
+    if not held_mask.any():
+        raise ParameterError(f"cannot hold out {fraction:.0%} of {n} item(s) by whole groups")
+    return indices[~held_mask], indices[held_mask]
 
 
 def assign_splits(dataset, *, test_size=0.2, valid_size=0.1, seed=0):
@@ -55,7 +102,8 @@ def assign_splits(dataset, *, test_size=0.2, valid_size=0.1, seed=0):
     out = np.full(len(dataset), "train", dtype=object)
     out[test] = "test"
     if valid_size > 0:
-        _, valid = _holdout(train, y, groups, valid_size / (1 - test_size), seed + 1)
+        # valid_size is a fraction of all items, like test_size
+        _, valid = _holdout(train, y, groups, valid_size * len(dataset) / len(train), seed + 1)
         out[valid] = "valid"
     return out.astype(str)
 

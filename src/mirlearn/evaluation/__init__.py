@@ -1,4 +1,6 @@
-"""Evaluation: classification and tagging metrics, aggregation over folds."""
+"""Evaluation: classification and tagging metrics, aggregation over folds, scoring and
+comparing run directories (:mod:`mirlearn.evaluation.runs`, which imports the inference
+room)."""
 
 from .metrics import aggregate_folds, classification_metrics, tagging_metrics
 

@@ -17,6 +17,10 @@ __all__ = ["classification_metrics", "tagging_metrics", "aggregate_folds", "choo
 def classification_metrics(y_true, y_pred, *, classes):
     """Accuracy, balanced accuracy, macro-F1, per-class precision/recall/F1, confusion.
 
+    Macro-F1 averages over every class of ``classes`` (the model's label set), so a class
+    that a test part happens to lack still counts (F1 = 0). Balanced accuracy averages the
+    recall of the classes present in the reference.
+
     Parameters
     ----------
     y_true, y_pred : array of int [shape=(n_items,)]
@@ -45,8 +49,12 @@ def classification_metrics(y_true, y_pred, *, classes):
         bal = float(np.mean(r[present])) if present.any() else 0.0
     return {
         "accuracy": float(skm.accuracy_score(y_true, y_pred)),
+        # mean recall over the classes present in the reference (recall of an absent class
+        # is undefined), as sklearn.metrics.balanced_accuracy_score
         "balanced_accuracy": bal,
-        "macro_f1": float(np.mean(f[present])) if present.any() else 0.0,
+        # over the model's full label set: a class absent from the reference that the model
+        # predicts (or never predicts) counts with F1 = 0, as sklearn's f1_score(labels=...)
+        "macro_f1": float(np.mean(f)),
         "n_items": int(len(y_true)),
         "per_class": {
             c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
@@ -115,7 +123,8 @@ def tagging_metrics(Y_true, scores, *, classes, thresholds=None):
 
 
 def aggregate_folds(fold_metrics):
-    """Mean and standard deviation over folds of every scalar metric.
+    """Mean and sample standard deviation (``ddof=1``, the unbiased variance's square
+    root; 0 for a single fold) over folds of every scalar metric.
 
     Returns
     -------
@@ -128,5 +137,6 @@ def aggregate_folds(fold_metrics):
     for key, value in fold_metrics[0].items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             vals = [float(m[key]) for m in fold_metrics]
-            out[key] = {"mean": float(np.mean(vals)), "std": float(np.std(vals)), "folds": vals}
+            std = float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
+            out[key] = {"mean": float(np.mean(vals)), "std": std, "folds": vals}
     return out

@@ -32,6 +32,7 @@ import numpy as np
 from .._version import __version__
 from ..errors import AudioError, MirlearnError, ParameterError
 from ..features import DEFAULT_FEATURES, resolve_params
+from ..fileio import atomic_path, atomic_write_text
 
 __all__ = ["ExtractionConfig", "ExtractionReport", "FileResult", "extract_files", "FeatureStore", "process_file"]
 
@@ -72,14 +73,23 @@ class ExtractionConfig:
         }
 
     def digest(self):
-        return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()
+        """The configuration's part of every cache key: the features with every parameter
+        resolved (defaults included, so that a changed default changes the key), the
+        sampling rate, the summaries and :data:`STORE_VERSION`."""
+        resolved = {
+            f: {k: _jsonable(v) for k, v in sorted(p.items())} for f, p in resolve_params(self.features, self.params).items()
+        }
+        blob = dict(self.to_json(), resolved=resolved, mono=True)
+        return hashlib.sha256(json.dumps(blob, sort_keys=True, default=repr).encode()).hexdigest()
 
 
 def _jsonable(v):
     if isinstance(v, float) and not np.isfinite(v):
         return repr(v)
-    if isinstance(v, tuple):
+    if isinstance(v, (tuple, list)):
         return [_jsonable(x) for x in v]
+    if isinstance(v, np.generic):
+        return v.item()
     return v
 
 
@@ -254,7 +264,7 @@ def extract_files(
     out = Path(out)
     store = out / "store"
     store.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(config.to_json(), indent=2))
+    atomic_write_text(out / "config.json", json.dumps(config.to_json(), indent=2))
     paths = [str(p) for p in paths]
     if n_jobs is None:
         n_jobs = os.cpu_count() or 1
@@ -357,12 +367,15 @@ def _write_tables(out, results):
             "warnings": ["; ".join(r.warnings) for r in results],
         }
     )
-    index.to_parquet(out / "index.parquet", index=False)
+    # written whole, then renamed: a concurrent run or a kill never leaves a torn table
+    with atomic_path(out / "index.parquet") as tmp:
+        index.to_parquet(tmp, index=False)
     good = [r for r in results if r.summary is not None]
     if good:
         table = pd.DataFrame([r.summary for r in good])
         table.insert(0, "path", [r.path for r in good])
-        table.to_parquet(out / "summaries.parquet", index=False)
+        with atomic_path(out / "summaries.parquet") as tmp:
+            table.to_parquet(tmp, index=False)
 
 
 class FeatureStore:

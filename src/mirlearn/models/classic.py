@@ -121,7 +121,14 @@ class AudioFeatures(TransformerMixin, BaseEstimator):
         return tags
 
 
-CLASSIC_MODELS = ("mfcc_svm", "logreg", "svm_linear", "svm_rbf", "mlp", "knn", "random_forest")
+def _classic_names():
+    from .registry import MODELS
+
+    return tuple(name for name, spec in MODELS.items() if spec.family == "classic")
+
+
+#: The classic models of the registry (:data:`mirlearn.models.MODELS`), by name.
+CLASSIC_MODELS = _classic_names()
 
 
 def build_classifier(name, *, seed=0, multilabel=False, **params):
@@ -156,8 +163,8 @@ def build_classifier(name, *, seed=0, multilabel=False, **params):
         "knn": lambda: KNeighborsClassifier(n_neighbors=5),
         "random_forest": lambda: RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=1),
     }
-    if name not in makers:
-        raise ParameterError(f"unknown classic model {name!r}; choose one of {', '.join(makers)}")
+    if name not in CLASSIC_MODELS or name not in makers:
+        raise ParameterError(f"unknown classic model {name!r}; choose one of {', '.join(CLASSIC_MODELS)}")
     clf = makers[name]()
     if params:
         valid = clf.get_params()

@@ -26,7 +26,7 @@ class _Serializable(nn.Module):
             "name": self.NAME,
             "config": self.get_config(),
             "state_dict": self.state_dict(),
-            "versions": {"mirlearn": __version__, "torch": torch.__version__},
+            "versions": {"mirlearn": __version__, "torch": str(torch.__version__)},
         }
 
 

@@ -17,6 +17,7 @@ DEFAULTS = {
     "test_size": 0.2,
     "valid_size": 0.1,
     "folds": None,
+    "group_by": None,
     # features
     "sr": 22050,
     "features": None,
@@ -106,4 +107,7 @@ def _validate(cfg):
     for k in ("lr", "chunk_seconds"):
         need(isinstance(cfg[k], (int, float)) and cfg[k] > 0, f"{k} must be a positive number, got {cfg[k]!r}")
     need(isinstance(cfg["params"], dict), "params must be a mapping of feature parameters")
+    need(cfg["group_by"] is None or isinstance(cfg["group_by"], str), f"group_by must be a manifest column name, got {cfg['group_by']!r}")
+    for k in ("test_size", "valid_size"):
+        need(isinstance(cfg[k], (int, float)) and 0 <= cfg[k] < 1, f"{k} must be a fraction in [0, 1), got {cfg[k]!r}")
     need(isinstance(cfg["classifier"], dict), "classifier must be a mapping of classifier parameters")

@@ -2,10 +2,16 @@
 
 Training samples random fixed-length chunks (default 3 s) of the cached log-mel
 spectrograms (``store/<key>/logmel.npy``, memory-mapped), with augmentation in the dB
-domain (gain, additive noise at a random SNR, circular time shift); validation uses every
-non-overlapping chunk of each clip; a clip's prediction is the mean of its chunks'
-probabilities. Early stopping on the validation loss, best-checkpoint restore, cosine
-learning-rate schedule, seeded.
+domain (gain, additive noise at a random SNR, circular time shift); validation uses the
+chunks that cover each whole clip (:func:`mirlearn.inference.chunks.chunk_starts`); a
+clip's prediction is the mean of its chunks' probabilities. Early stopping on the
+validation loss, best-checkpoint restore, cosine learning-rate schedule, seeded. The
+input normalisation (one mean and standard deviation) comes from a seeded random sample
+of the training clips.
+
+Under DDP, epoch metrics are averaged over the ranks (``sync_dist``), so early stopping
+and the best checkpoint follow the whole validation set, and :func:`train_network` tells
+its caller which rank it is: only rank 0 writes outputs.
 
 ``accelerator``, ``devices``, ``strategy`` and ``num_nodes`` go to ``lightning.Trainer``
 unchanged, so ``--accelerator gpu --devices 4 --strategy ddp`` trains with DDP on four GPUs,
@@ -21,7 +27,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-__all__ = ["ChunkDataset", "train_network", "predict_clips"]
+from ..inference.chunks import chunk_starts, crop
+
+__all__ = ["ChunkDataset", "train_network", "normalisation"]
 
 
 def _load(path):
@@ -47,19 +55,13 @@ class ChunkDataset(Dataset):
         if not train:
             self.index = []
             for i, f in enumerate(self.files):
-                n = _load(f).shape[-1]
-                starts = range(0, max(n - self.chunk_frames, 0) + 1, self.chunk_frames)
-                self.index += [(i, s) for s in starts]
+                self.index += [(i, s) for s in chunk_starts(_load(f).shape[-1], self.chunk_frames)]
 
     def __len__(self):
         return len(self.files) * self.chunks_per_clip if self.train else len(self.index)
 
     def _crop(self, X, start):
-        chunk = np.asarray(X[:, start : start + self.chunk_frames], dtype=np.float32)
-        if chunk.shape[1] < self.chunk_frames:  # short clip: pad with its quietest value
-            pad = np.full((chunk.shape[0], self.chunk_frames - chunk.shape[1]), chunk.min() if chunk.size else 0.0, np.float32)
-            chunk = np.concatenate([chunk, pad], axis=1)
-        return chunk
+        return crop(X, start, self.chunk_frames)
 
     def __getitem__(self, i):
         if self.train:
@@ -104,10 +106,13 @@ def _lightning_module(net, *, multilabel, lr, weight_decay, epochs):
             x, y = batch
             logits = self.net(x)
             loss = self.loss(logits, y.float() if multilabel else y)
-            self.log(f"{stage}_loss", loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=len(x))
+            # sync_dist: under DDP each rank sees part of the data; the logged epoch value
+            # (and so early stopping and checkpointing) is the mean over the ranks
+            log = dict(prog_bar=True, on_epoch=True, on_step=False, batch_size=len(x), sync_dist=True)
+            self.log(f"{stage}_loss", loss, **log)
             if not multilabel:
                 acc = (logits.argmax(1) == y).float().mean()
-                self.log(f"{stage}_acc", acc, prog_bar=True, on_epoch=True, on_step=False, batch_size=len(x))
+                self.log(f"{stage}_acc", acc, **log)
             return loss
 
         def training_step(self, batch, batch_idx):
@@ -124,10 +129,15 @@ def _lightning_module(net, *, multilabel, lr, weight_decay, epochs):
     return ChunkClassifier()
 
 
-def normalisation(files, max_files=200):
-    """Mean and standard deviation of the training log-mels (a scalar each)."""
+def normalisation(files, *, seed, max_files=200):
+    """Mean and standard deviation of the training log-mels (a scalar each), from at most
+    ``max_files`` clips drawn at random (seeded) from all of them."""
+    files = list(files)
+    if len(files) > max_files:
+        pick = np.sort(np.random.default_rng(seed).choice(len(files), size=max_files, replace=False))
+        files = [files[i] for i in pick]
     s = ss = n = 0.0
-    for f in list(files)[:max_files]:
+    for f in files:
         X = np.asarray(_load(f), dtype=np.float64)
         s += X.sum()
         ss += (X**2).sum()
@@ -138,14 +148,22 @@ def normalisation(files, max_files=200):
 
 
 def train_network(net, cfg, *, train_files, train_targets, valid_files, valid_targets, multilabel, out_dir, chunk_frames, progress=True):
-    """Train ``net`` in place; returns ``(extra, history)`` where ``extra`` holds what
-    prediction needs (chunk length, normalisation) and ``history`` the per-epoch metrics."""
+    """Train ``net`` in place; returns ``(extra, history, rank)`` where ``extra`` holds
+    what prediction needs (chunk length, normalisation), ``history`` the per-epoch metrics
+    (on rank 0) and ``rank`` this process's global rank (0 without DDP)."""
     import lightning as L
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger
 
+    from ..errors import ParameterError
+
+    if len(valid_files) == 0:
+        raise ParameterError(
+            "deep models need a validation part (early stopping, best checkpoint) and it is empty: "
+            "add 'valid' items to the manifest, raise valid_size, or add data"
+        )
     L.seed_everything(cfg["seed"], workers=True, verbose=False)
-    mean, std = normalisation(train_files)
+    mean, std = normalisation(train_files, seed=cfg["seed"])
     common = dict(chunk_frames=chunk_frames, mean=mean, std=std)
     train_ds = ChunkDataset(train_files, train_targets, train=True, chunks_per_clip=cfg["chunks_per_clip"], augment=cfg["augment"], **common)
     valid_ds = ChunkDataset(valid_files, valid_targets, train=False, **common)
@@ -169,13 +187,15 @@ def train_network(net, cfg, *, train_files, train_targets, valid_files, valid_ta
         deterministic=True,
     )
     trainer.fit(module, train_dl, valid_dl)
-    if ckpt.best_model_path:
-        state = torch.load(ckpt.best_model_path, map_location="cpu", weights_only=False)["state_dict"]
+    best = trainer.strategy.broadcast(ckpt.best_model_path)  # rank 0 saved it
+    if best:
+        # the checkpoint this run just wrote; its weights are all that is read back
+        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(state)
     net.eval()
-    history = _history(out_dir / "logs" / "metrics.csv")
+    history = _history(out_dir / "logs" / "metrics.csv") if trainer.is_global_zero else []
     extra = {"chunk_frames": int(chunk_frames), "norm_mean": mean, "norm_std": std, "epochs_run": trainer.current_epoch}
-    return extra, history
+    return extra, history, trainer.global_rank
 
 
 def _history(csv_path):
@@ -187,24 +207,3 @@ def _history(csv_path):
     if "epoch" not in df:
         return []
     return df.groupby("epoch").mean(numeric_only=True).reset_index().to_dict("records")
-
-
-@torch.no_grad()
-def predict_clips(net, files, extra, *, batch_size=64):
-    """Clip-level probabilities: mean over a clip's non-overlapping chunks."""
-    net.eval()
-    out = []
-    ds = ChunkDataset(files, np.zeros(len(files), dtype=np.int64), chunk_frames=extra["chunk_frames"], mean=extra["norm_mean"], std=extra["norm_std"], train=False)
-    owners = np.array([c for c, _ in ds.index])
-    probs = []
-    for s in range(0, len(ds), batch_size):
-        x = torch.stack([ds[i][0] for i in range(s, min(s + batch_size, len(ds)))])
-        logits = net(x)
-        probs.append(logits)
-    logits = torch.cat(probs) if probs else torch.zeros(0, 1)
-    multilabel = extra.get("multilabel", False)
-    p = torch.sigmoid(logits) if multilabel else torch.softmax(logits, dim=1)
-    p = p.numpy().astype(np.float64)
-    for c in range(len(files)):
-        out.append(p[owners == c].mean(axis=0))
-    return np.array(out)

@@ -1,0 +1,174 @@
+"""Evaluating and comparing run directories.
+
+:func:`evaluate_run` scores a run's model on a dataset and refuses to report, as a test
+score, items that the model was fitted, selected or calibrated on: it reads the part
+every item played for the final model from the run's ``split.csv`` (paths compared after
+resolving them). :func:`compare_runs` tabulates runs' headline metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+from ..data import Dataset, load_dataset
+from ..errors import MirlearnWarning, ParameterError
+from ..extraction import gather
+from ..inference import load_bundle
+from .metrics import classification_metrics, tagging_metrics
+
+__all__ = ["evaluate_run", "compare_runs", "LeakError"]
+
+
+class LeakError(ParameterError):
+    """The items asked for were used to fit the model being evaluated."""
+
+
+def _echo_default(msg):
+    print(msg, flush=True)
+
+
+def _norm(p):
+    return os.path.realpath(str(p))
+
+
+def _fit_items(run_dir):
+    """Resolved paths of the items the run's final model was fitted or selected on (its
+    ``train`` and ``valid`` parts), and the run's own test items."""
+    import pandas as pd
+
+    f = Path(run_dir) / "split.csv"
+    if not f.is_file():
+        raise ParameterError(f"{str(run_dir)!r} has no split.csv: cannot tell which items trained its model")
+    table = pd.read_csv(f, keep_default_na=False)
+    if "split" not in table:
+        raise ParameterError(f"{f} has no 'split' column (a run from an older mirlearn): retrain it")
+    paths = [_norm(p) for p in table["path"]]
+    fit = {p for p, s in zip(paths, table["split"]) if s in ("train", "valid")}
+    test = {p for p, s in zip(paths, table["split"]) if s == "test"}
+    return fit, test
+
+
+def evaluate_run(run_dir, data, *, split="test", cache=None, progress=False, trust=False, echo=_echo_default):
+    """Score a trained run on ``data``: its ``split`` part, or ``'all'`` of it.
+
+    The part is the manifest's ``split`` column when it has one, else the run's own test
+    items (``split.csv``). Items with labels the model never saw are reported and left out,
+    and so are unreadable files.
+
+    Raises
+    ------
+    LeakError
+        ``split`` is not ``'all'`` and some of the items to score were used to fit or select
+        the model (for example ``--split test`` on a cross-validation run, whose final model
+        was fitted on every item). Its scores are in the run's ``metrics.json``.
+
+    Returns
+    -------
+    dict
+        At least ``accuracy``, ``balanced_accuracy``, ``macro_f1``, ``n_items``,
+        ``evaluated_on`` (what was scored), ``n_seen_in_training`` and ``skipped``.
+    """
+    if split not in ("train", "valid", "test", "all"):
+        raise ParameterError(f"--split must be train, valid, test or all, got {split!r}")
+    bundle = load_bundle(run_dir, trust=trust)
+    fit, run_test = _fit_items(run_dir)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MirlearnWarning)
+        ds = load_dataset(data)
+    skipped = [{"path": p, "reason": r} for p, r in ds.skipped]
+    for w in caught:
+        echo(f"warning: {w.message}")
+    items = ds.items
+    if split == "all":
+        how = f"all {len(items)} item(s) of {data}"
+    elif ds.has_splits:
+        items = [it for it in items if (it.split or "train") == split]
+        how = f"the manifest's {split!r} split"
+    elif split == "test":
+        items = [it for it in items if _norm(it.path) in run_test]
+        how = "the run's own test split (split.csv)"
+        if not items:
+            raise LeakError(
+                f"{data} has no split column and none of its items is in the run's test split: the run's model "
+                f"was fitted on all of them ({_describe_run(run_dir)}). Its held-out scores are in "
+                f"{Path(run_dir) / 'metrics.json'}; evaluate on other data, or use --split all to score these "
+                "items knowing the model has seen them."
+            )
+    else:
+        raise ParameterError(f"--split {split} needs a manifest with a split column")
+    if not items:
+        raise ParameterError(f"no items to evaluate in {data} for split {split!r}")
+    seen = [it for it in items if _norm(it.path) in fit]
+    if seen and split != "all":
+        raise LeakError(
+            f"{len(seen)} of the {len(items)} item(s) of {how} were used to fit or select this model "
+            f"({_describe_run(run_dir)}; e.g. {seen[0].path}): scoring them would not measure generalisation. "
+            f"The run's held-out scores are in {Path(run_dir) / 'metrics.json'}; use --split all to score them anyway."
+        )
+    if split == "all" and seen:
+        how += f", {len(seen)} of which the model was trained or selected on: NOT a held-out score"
+        echo(f"warning: {len(seen)} of the {len(items)} item(s) were used to fit or select this model; "
+             "this score does not measure generalisation")
+    known = set(bundle.classes)
+    if bundle.multilabel:
+        unseen = sorted({lab for it in items for lab in it.labels if lab not in known})
+        if unseen:
+            echo(f"tags the model was not trained on are ignored: {', '.join(unseen)}")
+    else:
+        unseen_items = [it for it in items if it.label not in known]
+        if unseen_items:
+            labels = sorted({it.label for it in unseen_items})
+            echo(f"{len(unseen_items)} item(s) with label(s) the model was not trained on ({', '.join(labels)}) are left out")
+            skipped += [{"path": it.path, "reason": f"unseen label {it.label!r}"} for it in unseen_items]
+            items = [it for it in items if it.label in known]
+    if not items:
+        raise ParameterError("no item has a label the model knows; nothing to evaluate")
+    results, store = gather([it.path for it in items], bundle.extraction, cache=cache, progress=progress)
+    for it in items:
+        r = results[it.path]
+        if r.status == "error":
+            skipped.append({"path": it.path, "reason": r.reason})
+    items = [it for it in items if results[it.path].status != "error"]
+    if not items:
+        raise ParameterError("none of the files could be read; nothing to evaluate")
+    sub = Dataset(items, bundle.classes, bundle.multilabel, ds.source)
+    scores = bundle.scores_from_results([results[it.path] for it in items], store)
+    y_true = sub.targets(bundle.classes)
+    if bundle.multilabel:
+        m = tagging_metrics(y_true, scores, classes=bundle.classes, thresholds=bundle.thresholds)
+    else:
+        m = classification_metrics(y_true, bundle.decide(scores), classes=bundle.classes)
+    m["evaluated_on"] = how
+    m["n_seen_in_training"] = len(seen)
+    m["skipped"] = skipped
+    return m
+
+
+def _describe_run(run_dir):
+    f = Path(run_dir) / "metrics.json"
+    try:
+        return str(json.loads(f.read_text()).get("evaluation", "a trained run"))
+    except (OSError, ValueError):
+        return "a trained run"
+
+
+def compare_runs(run_dirs):
+    """One row per run: model, data, evaluation and the headline metrics (± std for CV)."""
+    rows = []
+    for d in run_dirs:
+        f = Path(d) / "metrics.json"
+        if not f.is_file():
+            raise ParameterError(f"{str(d)!r} is not a run directory (no metrics.json)")
+        m = json.loads(f.read_text())
+        row = {"run": str(d), "model": m.get("model"), "evaluation": m.get("evaluation")}
+        for k in ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc_macro", "pr_auc_macro"):
+            if k in m:
+                row[k] = m[k]
+                if "std" in m and k in m["std"]:
+                    row[k + "_std"] = m["std"][k]
+        row["n_items"] = m.get("n_items")
+        rows.append(row)
+    return rows
