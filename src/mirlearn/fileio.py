@@ -10,7 +10,15 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes"]
+__all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "umask_mode"]
+
+
+def umask_mode(mode=0o666):
+    """``mode`` less the process's umask: what ``open()`` or ``mkdir()`` would give
+    (temporary files and folders are created private, then get this mode)."""
+    current = os.umask(0)
+    os.umask(current)
+    return mode & ~current
 
 
 @contextlib.contextmanager
@@ -29,6 +37,7 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, umask_mode(0o666))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -28,7 +28,7 @@ import numpy as np
 from .._version import __version__
 from ..errors import MirlearnError, MirlearnWarning, ParameterError
 from ..extraction import ExtractionConfig
-from ..fileio import atomic_write_text
+from ..fileio import atomic_path, atomic_write_text
 
 __all__ = ["Bundle", "BundleError", "load_bundle", "classic_scores", "TRUSTED_TYPES", "versions"]
 
@@ -110,9 +110,6 @@ class Bundle:
     # -- persistence ------------------------------------------------------------------
     def save(self, folder):
         """Write the bundle into ``folder`` (each file written whole, then renamed)."""
-        import os
-        import tempfile
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         meta = {
@@ -127,22 +124,16 @@ class Bundle:
             "mirlearn": __version__,
             "versions": versions(),
         }
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".model-", suffix=".tmp")
-        os.close(fd)
-        try:
-            if self.kind == "classic":
-                import skops.io as sio
+        if self.kind == "classic":
+            import skops.io as sio
 
+            with atomic_path(folder / "estimator.skops") as tmp:
                 sio.dump(self.estimator, tmp)
-                os.replace(tmp, folder / "estimator.skops")
-            else:
-                import torch
+        else:
+            import torch
 
+            with atomic_path(folder / "model.pt") as tmp:
                 torch.save(self.estimator.serialize(), tmp)
-                os.replace(tmp, folder / "model.pt")
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         atomic_write_text(folder / "bundle.json", json.dumps(meta, indent=2))
         return folder
 

@@ -42,7 +42,7 @@ from ..errors import MirlearnWarning, ParameterError
 from ..evaluation import aggregate_folds, classification_metrics, tagging_metrics
 from ..evaluation.metrics import choose_thresholds
 from ..extraction import gather
-from ..fileio import atomic_path, atomic_write_text
+from ..fileio import atomic_path, atomic_write_text, umask_mode
 from ..inference import Bundle
 from ..models import get_model_spec
 from .config import load_config, resolve_config
@@ -113,7 +113,9 @@ def _prepare_out(out, overwrite):
             f"run directory {str(out)!r} is not empty; choose another --out, or pass --overwrite to replace it"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    os.chmod(tmp, umask_mode(0o777))
+    return tmp
 
 
 def _commit_out(tmp, out):
