@@ -88,3 +88,40 @@ def test_augmentations_keep_length_and_change_the_signal(fn):
 def test_instrument_table():
     assert len(INSTRUMENTS) == 12
     assert {i.family for i in INSTRUMENTS.values()} == {"keyboard", "mallet", "organ", "guitar", "bass", "string", "brass", "reed", "flute"}
+
+
+def test_groups_tie_velocities_augmented_copies_and_shared_sample_neighbours(soundfont, tmp_path):
+    from mirlearn.data.soundfont import note_samples
+
+    pitches = range(60, 72)
+    r = render_notes([soundfont], tmp_path, instruments=["flute"], pitch_step=1,
+                     velocities=(40, 110), augment=1, progress=False)
+    m = pd.read_csv(r["instrument"])
+    m["pitch"] = m["path"].str.extract(r"_p(\d+)_").astype(int)
+    m["vel"] = m["path"].str.extract(r"_v(\d+)").astype(int)
+    # every velocity and augmented copy of a pitch: one group
+    assert (m.groupby("pitch")["group"].nunique() == 1).all()
+    # pitches that play a common sample: one group; pitches that share none: not
+    group_of = m.groupby("pitch")["group"].first()
+    samples = {p: note_samples(soundfont, INSTRUMENTS["flute"].program, p, 110) for p in pitches}
+    for a in pitches:
+        for b in pitches:
+            if samples[a] & samples[b]:
+                assert group_of[a] == group_of[b], (a, b)
+    assert group_of.nunique() > 1  # the flute has several samples in that octave
+    # a split by these groups never puts one sample on both sides
+    ds = load_dataset(r["instrument"])
+    from mirlearn.data import assign_splits
+
+    parts = assign_splits(ds, test_size=0.3, valid_size=0.0, seed=0)
+    by_group = pd.DataFrame({"g": [it.group for it in ds.items], "s": parts}).groupby("g")["s"].nunique()
+    assert (by_group == 1).all()
+
+
+def test_soundfont_zones_of_a_bad_file_are_a_clear_error(tmp_path):
+    from mirlearn.data.soundfont import SoundFontError, note_samples
+
+    f = tmp_path / "x.sf2"
+    f.write_bytes(b"RIFF\x04\x00\x00\x00WAVE")
+    with pytest.raises(SoundFontError, match="not a SoundFont"):
+        note_samples(f, 0, 60, 64)

@@ -12,6 +12,7 @@ augment the training side (``augment``).
 from __future__ import annotations
 
 import csv
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["INSTRUMENTS", "Instrument", "render_notes"]
+__all__ = ["INSTRUMENTS", "Instrument", "render_notes", "render_groups"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,73 @@ def _render_one(synth, sfid, inst, pitch, velocity, duration, release, sr):
     return stereo.mean(axis=1).astype(np.float32)
 
 
+def render_groups(notes):
+    """Group labels that tie together rendered notes sharing a recorded sample.
+
+    Parameters
+    ----------
+    notes : sequence of (soundfont path, instrument name, pitch, velocity)
+
+    Returns
+    -------
+    dict
+        ``{note: group}``: notes of one SoundFont are in one group when they are
+        velocities of one pitch or play a common sample (transitively), read from the
+        SoundFont's zones (:func:`mirlearn.data.soundfont.note_samples`). A SoundFont whose
+        zones cannot be read groups each pitch's velocities only, with a warning.
+    """
+    import warnings
+
+    from ..errors import MirlearnWarning
+    from .soundfont import SoundFontError, note_samples
+
+    parent = {}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a, b):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    pitch_of = {}
+    for note in notes:
+        sf_path, name, pitch, _ = note
+        key = (str(sf_path), name, pitch)  # all velocities of a pitch: one node
+        parent.setdefault(key, key)
+        pitch_of[note] = key
+    by_sample = {}
+    unreadable = set()
+    for note in notes:
+        sf_path, name, pitch, vel = note
+        if str(sf_path) in unreadable:
+            continue
+        try:
+            samples = note_samples(sf_path, INSTRUMENTS[name].program, pitch, vel)
+        except (SoundFontError, OSError, struct.error) as exc:
+            unreadable.add(str(sf_path))
+            warnings.warn(f"{sf_path}: cannot read which notes share samples ({exc}); grouping each pitch's "
+                          "velocities only", MirlearnWarning, stacklevel=2)
+            continue
+        for smp in samples:
+            other = by_sample.setdefault((str(sf_path), smp), pitch_of[note])
+            union(other, pitch_of[note])
+    members = {}
+    for key in parent:
+        members.setdefault(find(key), []).append(key)
+    label = {}
+    for root, keys in members.items():
+        sf_path, name, lo = min(keys)
+        hi = max(p for _, n, p in keys if n == name)
+        others = sorted({n for _, n, _ in keys} - {name})
+        label[root] = f"{Path(sf_path).stem}/{name}/{lo}-{hi}" + (f"+{'+'.join(others)}" if others else "")
+    return {note: label[find(key)] for note, key in pitch_of.items()}
+
+
 def render_notes(
     soundfonts,
     out,
@@ -87,8 +155,10 @@ def render_notes(
     out : path-like
         Output folder: ``<soundfont>/<instrument>/<instrument>_p<pitch>_v<vel>[_aug<k>].wav``
         and two manifests, ``notes-instrument.csv`` and ``notes-family.csv`` (columns
-        ``path,label,split,group``; group = the note, so that a note's augmented copies
-        stay together).
+        ``path,label,split,group``). A group ties together every rendering that shares a
+        recorded sample: a note's velocities and augmented copies, and the neighbouring
+        pitches (or other instruments) that the SoundFont plays from the same sample
+        (:func:`render_groups`), so that no split puts near-duplicates on both sides.
     instruments : sequence of str or None
         Names from :data:`INSTRUMENTS` (default: all twelve).
     pitch_step : int
@@ -158,7 +228,7 @@ def render_notes(
         split = "" if test_soundfont is None else ("test" if sf_path.stem == test_soundfont else "train")
         base = out / sf_path.stem / inst.name / f"{inst.name}_p{pitch:03d}_v{vel:03d}"
         base.parent.mkdir(parents=True, exist_ok=True)
-        group = f"{sf_path.stem}/{inst.name}/{pitch}/{vel}"
+        note = (sf_path, inst.name, pitch, vel)
         if np.max(np.abs(y)) < 1e-4:  # the SoundFont has no sample for this note
             bar.update(1)
             continue
@@ -166,15 +236,17 @@ def render_notes(
         if peak > 0.99:
             y = y / peak * 0.99
         sf.write(f"{base}.wav", y, sr, subtype="PCM_16")
-        rows.append((f"{base}.wav", inst, split, group))
-        if split != "test":
+        rows.append((f"{base}.wav", inst, split, note))
+        if split != "test":  # test notes are never augmented
             for k in range(augment):
                 sf.write(f"{base}_aug{k}.wav", augment_fn(y, sr, rng), sr, subtype="PCM_16")
-                rows.append((f"{base}_aug{k}.wav", inst, split, group))
+                rows.append((f"{base}_aug{k}.wav", inst, split, note))
         bar.update(1)
     bar.close()
     if not rows:
         raise ParameterError("no note produced any sound; are these General MIDI SoundFonts?")
+    groups = render_groups(sorted({r[3] for r in rows}))
+    rows = [(path, inst, split, groups[note]) for path, inst, split, note in rows]
     manifests = {}
     for kind in ("instrument", "family"):
         m = out / f"notes-{kind}.csv"
