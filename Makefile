@@ -70,6 +70,7 @@ demo: $(STAMP) soundfonts
 
 bench: $(STAMP)
 	$(PY) bench/features.py --data $(DATA)/gtzan-mini-dev
+	$(PY) bench/extract.py --data $(DATA)/bock-onsets-dev
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

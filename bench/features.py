@@ -13,9 +13,9 @@ side by side, clip by clip:
 * (c) ``mirlearn.extract`` with the same features;
 * the floor: the STFT alone (``librosa.stft`` and mirlearn's).
 
-It does so for the STFT-based bundle and for that bundle plus the CQT features, checks
-that (c) agrees with (a), then times ``mirlearn extract`` (decoding included) with 1 and 2
-worker processes. Results are printed as Markdown for docs/benchmarks.md.
+It does so for the STFT-based bundle and for that bundle plus the CQT features, and checks
+that (c) agrees with (a). Results are printed as Markdown for docs/benchmarks.md.
+``bench/extract.py`` times ``mirlearn extract`` end to end.
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -121,7 +118,6 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/gtzan-mini-dev")
     ap.add_argument("--clips", type=int, default=50)
-    ap.add_argument("--skip-end-to-end", action="store_true")
     args = ap.parse_args()
     files = sorted(args.data.glob("*/*.flac"))[: args.clips]
     if not files:
@@ -185,30 +181,6 @@ def main():
     for k, (e, r) in errors.items():
         print(f"| {k} | {e:.3g} | {r:.2g} |")
     print()
-
-    if args.skip_end_to_end:
-        return
-    print("## `mirlearn extract` end to end (read, decode, features, summaries, write)\n")
-    print(f"The command line as a user runs it, in a fresh process (interpreter start and imports, about "
-          f"2 s, included), default feature bundle ({', '.join(mirlearn.DEFAULT_FEATURES)}), "
-          f"{len(files)} files, empty cache.\n")
-    print("| workers | seconds | files per second |")
-    print("|---:|---:|---:|")
-    manifest_dir = Path(tempfile.mkdtemp(prefix="mirlearn-bench-"))
-    manifest = manifest_dir / "files.txt"
-    manifest.write_text("\n".join(str(f.resolve()) for f in files) + "\n")
-    try:
-        for n_jobs in (1, 2):
-            out = manifest_dir / f"out{n_jobs}"
-            cmd = [sys.executable, "-m", "mirlearn", "extract", str(manifest), "--out", str(out), "--jobs", str(n_jobs), "--no-progress"]
-            t0 = time.perf_counter()
-            r = subprocess.run(cmd, capture_output=True, text=True)
-            dt = time.perf_counter() - t0
-            if r.returncode != 0 or f"{len(files)} computed" not in r.stdout:
-                sys.exit(f"extract failed: {r.stdout}\n{r.stderr}")
-            print(f"| {n_jobs} | {dt:.1f} | {len(files) / dt:.2f} |")
-    finally:
-        shutil.rmtree(manifest_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

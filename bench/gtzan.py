@@ -1,60 +1,58 @@
-"""Benchmark: genre classification on ../shared/data/gtzan-mini-dev, 5-fold CV.
+"""Benchmark: genre classification on ../shared/data/gtzan-mini-dev, 5-fold CV, several seeds.
 
-Run:  python bench/gtzan.py [--out runs/bench-gtzan] [--models mfcc_svm,...]
+Run:  python bench/gtzan.py [--out runs/bench-gtzan] [--models mfcc_svm,...] [--seeds 0,1,2]
 
-Trains every model with ``mirlearn train --data DATA --model NAME --folds 5 --seed 0``
-(stratified 5-fold cross-validation; the 50 clips have no artist annotations, so the folds
-are track-disjoint, not artist-aware), skipping a model whose run directory already holds a
-metrics.json (so an interrupted benchmark resumes), and prints a Markdown table of
-accuracy and macro-F1, mean ± std over folds and pooled over the out-of-fold predictions.
+For every model and seed, ``mirlearn train --data DATA --model NAME --folds 5 --seed S``:
+stratified 5-fold cross-validation over the 50 clips (track-disjoint; the clips have no
+artist annotations), where every fold's model, classic or deep, is fitted on the same
+training items and has the same validation part carved from them (10 % of the clips,
+whole groups), used by deep models for early stopping and by nobody else here (no
+hyperparameter search). The seed changes the folds, the validation carve and the deep
+models' initialisation and sampling. A run is reused on a resumed benchmark only if it was
+produced by the same code (a digest of src/, configs/ and constraints.txt) with the same
+arguments. Prints a Markdown table: per model, the mean ± sample std over seeds of the
+5-fold mean accuracy and macro-F1, and of the pooled out-of-fold scores.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from _common import ROOT, code_digest, mean_std, train_once
 
 MODELS = ["mfcc_svm", "logreg", "svm_linear", "svm_rbf", "mlp", "knn", "random_forest", "cnn", "short_chunk_resnet", "crnn"]
 
 
 def main():
-    here = Path(__file__).resolve().parents[1]
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=here.parent / "shared" / "data" / "gtzan-mini-dev")
-    ap.add_argument("--out", type=Path, default=here / "runs" / "bench-gtzan")
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "gtzan-mini-dev")
+    ap.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-gtzan")
     ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--seeds", default="0,1,2")
     args = ap.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
     env = dict(os.environ, MIRLEARN_CACHE=str(args.out / "cache"))
-    rows = []
+    digest = code_digest()
+    print(f"# gtzan-mini-dev, 5-fold CV, seeds {args.seeds}; code {digest}; {time.strftime('%Y-%m-%d')}, "
+          f"{platform.machine()}, {os.cpu_count()} cores\n")
+    print("| model | accuracy (5-fold mean; mean ± std over seeds) | macro-F1 | pooled accuracy | pooled macro-F1 | "
+          "fold std of accuracy (mean over seeds) | seconds per seed |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for model in args.models.split(","):
-        run_dir = args.out / model
-        seconds = None
-        if not (run_dir / "metrics.json").exists():
-            t0 = time.perf_counter()
-            cmd = [sys.executable, "-m", "mirlearn", "train", "--data", str(args.data), "--model", model,
-                   "--folds", "5", "--seed", "0", "--out", str(run_dir), "--no-progress"]
-            r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            if r.returncode != 0:
-                sys.exit(f"{model} failed:\n{r.stdout}\n{r.stderr}")
-            seconds = time.perf_counter() - t0
-            (run_dir / "bench_seconds.txt").write_text(f"{seconds:.1f}\n")
-        elif (run_dir / "bench_seconds.txt").exists():
-            seconds = float((run_dir / "bench_seconds.txt").read_text())
-        m = json.loads((run_dir / "metrics.json").read_text())
-        rows.append((model, m, seconds))
-    print(f"# gtzan-mini-dev, 5-fold CV, seed 0; {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores\n")
-    print("| model | accuracy (mean ± std over folds) | macro-F1 (mean ± std) | pooled accuracy | pooled macro-F1 | seconds |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for model, m, s in rows:
-        p = m["pooled"]
-        print(f"| {model} | {m['accuracy']:.3f} ± {m['std']['accuracy']:.3f} | {m['macro_f1']:.3f} ± {m['std']['macro_f1']:.3f} | "
-              f"{p['accuracy']:.3f} | {p['macro_f1']:.3f} | {'' if s is None else f'{s:.0f}'} |")
+        ms, secs = [], []
+        for seed in seeds:
+            m, s = train_once(args.out / f"{model}-seed{seed}",
+                              ["--data", args.data, "--model", model, "--folds", 5, "--seed", seed], env, digest)
+            ms.append(m)
+            secs.append(s)
+        fold_std = sum(m["std"]["accuracy"] for m in ms) / len(ms)
+        print(f"| {model} | {mean_std([m['accuracy'] for m in ms])} | {mean_std([m['macro_f1'] for m in ms])} | "
+              f"{mean_std([m['pooled']['accuracy'] for m in ms])} | {mean_std([m['pooled']['macro_f1'] for m in ms])} | "
+              f"{fold_std:.3f} | {sum(secs) / len(secs):.0f} |", flush=True)
 
 
 if __name__ == "__main__":

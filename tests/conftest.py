@@ -6,6 +6,9 @@ anchored to this file.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +64,30 @@ def require_data(*paths):
 def gtzan_dir():
     require_data(GTZAN)
     return GTZAN
+
+
+def synthetic_clip(kind, rng, seconds=2.0, sr=SR):
+    """A short clip of one of three easy classes: 'tone' (a random pitch), 'noise',
+    'clicks' (a random rate), with a little noise."""
+    t = np.arange(int(seconds * sr)) / sr
+    if kind == "tone":
+        y = 0.4 * np.sin(2 * np.pi * rng.uniform(200, 800) * t)
+    elif kind == "noise":
+        y = 0.2 * rng.standard_normal(len(t))
+    else:
+        y = np.zeros(len(t))
+        y[:: int(sr / rng.uniform(4, 10))] = 0.9
+    return (y + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """The environment for the command line, with a feature cache of the test module's own."""
+    return dict(os.environ, MIRLEARN_CACHE=str(tmp_path_factory.mktemp("cache")))
+
+
+def cli(env, *args):
+    """Run ``mirlearn ARGS`` in a fresh process; a traceback on stderr fails the test."""
+    r = subprocess.run([sys.executable, "-m", "mirlearn", *map(str, args)], capture_output=True, text=True, env=env)
+    assert "Traceback" not in r.stderr, r.stderr
+    return r

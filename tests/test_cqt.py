@@ -101,3 +101,15 @@ def test_cqt_shared_pyramid_gives_the_same_numbers():
 def test_cqt_bad_parameters(kw, match):
     with pytest.raises(ParameterError, match=match):
         cqt(SYNTH["chirp"], sr=SR, **kw)
+
+
+@pytest.mark.parametrize("window", ["hann", "hamming", "blackman", "boxcar", "ones"])
+@pytest.mark.parametrize("n", [1, 2, 7, 1001, 2048])
+@pytest.mark.parametrize("fftbins", [True, False])
+def test_windows_are_scipys_without_importing_it(window, n, fftbins):
+    import scipy.signal
+
+    from mirlearn.features.filters import get_window
+
+    ref = scipy.signal.get_window("boxcar" if window == "ones" else window, n, fftbins=fftbins)
+    np.testing.assert_array_equal(get_window(window, n, fftbins=fftbins), ref)

@@ -8,9 +8,6 @@ validation sizes are honoured; macro averages use the model's full label set.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -24,19 +21,9 @@ from mirlearn.evaluation import classification_metrics
 from mirlearn.inference import classic_scores
 from mirlearn.inference.chunks import chunk_starts
 
+from .conftest import cli, synthetic_clip
+
 SR = 22050
-
-
-def _clip(kind, rng, seconds=1.5):
-    t = np.arange(int(seconds * SR)) / SR
-    if kind == "tone":
-        y = 0.4 * np.sin(2 * np.pi * rng.uniform(200, 800) * t)
-    elif kind == "noise":
-        y = 0.2 * rng.standard_normal(len(t))
-    else:
-        y = np.zeros(len(t))
-        y[:: int(SR / rng.uniform(4, 10))] = 0.9
-    return (y + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -49,20 +36,10 @@ def clips(tmp_path_factory):
         for i in range(10):
             f = root / kind / f"{kind}{i}.wav"
             f.parent.mkdir(parents=True, exist_ok=True)
-            sf.write(f, _clip(kind, rng), SR)
+            sf.write(f, synthetic_clip(kind, rng, seconds=1.5), SR)
             rows.append({"path": str(f), "label": kind, "group": f"{kind}-g{i // 2}", "n": i})
     return root, pd.DataFrame(rows)
 
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    return dict(os.environ, MIRLEARN_CACHE=str(tmp_path_factory.mktemp("cache")))
-
-
-def cli(env, *args):
-    r = subprocess.run([sys.executable, "-m", "mirlearn", *map(str, args)], capture_output=True, text=True, env=env)
-    assert "Traceback" not in r.stderr, r.stderr
-    return r
 
 
 # -- evaluate refuses to score what the model was fitted on ----------------------------

@@ -53,3 +53,20 @@ def test_extract_with_workers_never_imports_librosa(tmp_path):
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "imported at run time" not in r.stdout + r.stderr
+
+
+def test_default_features_do_not_load_scipy_signal():
+    """scipy.signal costs about a second to import in every worker process; the default
+    bundle and its windows need none of it."""
+    r = _run(
+        """
+        import sys, warnings
+        import numpy as np
+        import mirlearn
+        y = np.random.default_rng(0).standard_normal(22050).astype(np.float32)
+        mirlearn.extract(y, sr=22050)
+        print("SIGNAL:", "scipy.signal" in sys.modules)
+        """
+    )
+    assert r.returncode == 0, r.stderr
+    assert "SIGNAL: False" in r.stdout

@@ -16,6 +16,8 @@ import soundfile as sf
 
 from mirlearn.data import load_dataset
 
+from .conftest import cli
+
 SR = 22050
 
 
@@ -41,16 +43,6 @@ def notes(tmp_path_factory):
     pd.DataFrame(rows).to_csv(m, index=False)
     return m
 
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    return dict(os.environ, MIRLEARN_CACHE=str(tmp_path_factory.mktemp("cache")))
-
-
-def cli(env, *args):
-    r = subprocess.run([sys.executable, "-m", "mirlearn", *map(str, args)], capture_output=True, text=True, env=env)
-    assert "Traceback" not in r.stderr, r.stderr
-    return r
 
 
 # -- manifests -------------------------------------------------------------------------

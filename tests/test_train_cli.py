@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -12,19 +11,9 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
+from .conftest import cli, synthetic_clip
+
 SR = 22050
-
-
-def _make_clip(kind, rng, seconds=2.0):
-    t = np.arange(int(seconds * SR)) / SR
-    if kind == "tone":
-        y = 0.4 * np.sin(2 * np.pi * rng.uniform(200, 800) * t)
-    elif kind == "noise":
-        y = 0.2 * rng.standard_normal(len(t))
-    else:  # clicks
-        y = np.zeros(len(t))
-        y[:: int(SR / rng.uniform(4, 10))] = 0.9
-    return (y + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -37,24 +26,11 @@ def tiny(tmp_path_factory):
         for i in range(8):
             f = root / "classes" / kind / f"{kind}{i}.wav"
             f.parent.mkdir(parents=True, exist_ok=True)
-            sf.write(f, _make_clip(kind, rng), SR)
+            sf.write(f, synthetic_clip(kind, rng), SR)
             tags = {"tone": "pitched", "noise": "noisy", "clicks": "noisy;percussive"}[kind]
             rows.append(f"{f},{tags}")
     (root / "tags.csv").write_text("path,label\n" + "\n".join(rows) + "\n")
     return root
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    e = dict(os.environ)
-    e["MIRLEARN_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    return e
-
-
-def cli(env, *args):
-    r = subprocess.run([sys.executable, "-m", "mirlearn", *map(str, args)], capture_output=True, text=True, env=env)
-    assert "Traceback" not in r.stderr, r.stderr
-    return r
 
 
 @pytest.fixture(scope="module")

@@ -315,8 +315,16 @@ def _run_pool(paths, config, store, n_jobs, record):
     # 'spawn' (not fork): forking a process that holds BLAS/OpenMP threads can deadlock.
     ctx = mp.get_context("spawn")
     ex = ProcessPoolExecutor(max_workers=min(n_jobs, len(paths)), mp_context=ctx, initializer=_init_worker)
+    def size(p):
+        try:
+            return os.path.getsize(p)
+        except OSError:
+            return 0
+
+    # largest files first: a long file started last would leave the other workers idle
+    order = sorted(range(len(paths)), key=lambda i: -size(paths[i]))
     try:
-        futures = {ex.submit(process_file, p, config, store): i for i, p in enumerate(paths)}
+        futures = {ex.submit(process_file, paths[i], config, store): i for i in order}
         for fut in as_completed(futures):
             i = futures[fut]
             try:
@@ -354,28 +362,33 @@ def _run_dask(paths, config, store, scheduler, record):
 
 
 def _write_tables(out, results):
-    import pandas as pd
+    """``index.parquet`` and ``summaries.parquet`` (pyarrow alone: pandas is not needed to
+    write them, and its import would be paid by every run)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    index = pd.DataFrame(
+    index = pa.table(
         {
-            "path": [r.path for r in results],
-            "status": [r.status for r in results],
-            "reason": [r.reason for r in results],
-            "key": [r.key for r in results],
-            "n_frames": pd.array([r.n_frames for r in results], dtype="Int64"),
-            "duration": [r.duration for r in results],
-            "warnings": ["; ".join(r.warnings) for r in results],
+            "path": pa.array([r.path for r in results], pa.string()),
+            "status": pa.array([r.status for r in results], pa.string()),
+            "reason": pa.array([r.reason for r in results], pa.string()),
+            "key": pa.array([r.key for r in results], pa.string()),
+            "n_frames": pa.array([r.n_frames for r in results], pa.int64()),
+            "duration": pa.array([r.duration for r in results], pa.float64()),
+            "warnings": pa.array(["; ".join(r.warnings) for r in results], pa.string()),
         }
     )
     # written whole, then renamed: a concurrent run or a kill never leaves a torn table
     with atomic_path(out / "index.parquet") as tmp:
-        index.to_parquet(tmp, index=False)
+        pq.write_table(index, tmp)
     good = [r for r in results if r.summary is not None]
     if good:
-        table = pd.DataFrame([r.summary for r in good])
-        table.insert(0, "path", [r.path for r in good])
+        names = list(dict.fromkeys(k for r in good for k in r.summary))
+        columns = {"path": pa.array([r.path for r in good], pa.string())}
+        for name in names:
+            columns[name] = pa.array([r.summary.get(name) for r in good], pa.float64())
         with atomic_path(out / "summaries.parquet") as tmp:
-            table.to_parquet(tmp, index=False)
+            pq.write_table(pa.table(columns), tmp)
 
 
 class FeatureStore:

@@ -25,22 +25,12 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import ParameterError
-from .filters import C1_HZ, cqt_frequencies, get_window, normalize, relative_bandwidth, wavelet_lengths
+from .filters import _COSINE_SUM, C1_HZ, cqt_frequencies, get_window, normalize, relative_bandwidth, wavelet_lengths
 
 __all__ = ["cqt", "RES_TYPES"]
 
 #: Resampling qualities accepted by :func:`cqt` (librosa's soxr names).
 RES_TYPES = ("soxr_vhq", "soxr_hq", "soxr_mq", "soxr_lq")
-
-
-def _float_window(window, n):
-    """A window for a fractional length ``n``: ``ceil(n)`` samples, zero from ``floor(n)``."""
-    n_min, n_max = int(np.floor(n)), int(np.ceil(n))
-    w = get_window(window, n_min)
-    if len(w) < n_max:
-        w = np.pad(w, [(0, n_max - len(w))])
-    w[n_min:] = 0.0
-    return w
 
 
 def _sparsify_rows(x, quantile):
@@ -57,19 +47,36 @@ def _sparsify_rows(x, quantile):
 
 def _octave_basis(freqs, alpha, *, sr, filter_scale, norm, sparsity, window):
     """The frequency-domain basis of one octave: ``(n_fft, c0, block)`` where ``block``
-    holds the non-zero columns ``c0 : c0 + block.shape[1]`` of the sparsified basis."""
+    holds the non-zero columns ``c0 : c0 + block.shape[1]`` of the sparsified basis.
+
+    Each filter is a complex exponential at its centre frequency under a window of its
+    (fractional) length, normalised, centred in ``n_fft`` samples and scaled by
+    ``length / n_fft`` (librosa's ``filters.wavelet`` and ``__vqt_filter_fft``); all the
+    filters of an octave are built as one array.
+    """
     lengths, _ = wavelet_lengths(freqs=freqs, sr=sr, window=window, filter_scale=filter_scale, alpha=alpha)
-    filters = []
-    for ilen, freq in zip(lengths, freqs):
-        t = np.arange(-ilen // 2, ilen // 2, dtype=float) * 2 * np.pi * freq / sr
-        sig = np.cos(t) + 1j * np.sin(t)
-        sig *= _float_window(window, len(sig))
-        filters.append(normalize(sig, norm=norm))
     n_fft = int(2.0 ** (np.ceil(np.log2(max(lengths)))))
-    basis = np.zeros((len(freqs), n_fft), dtype=np.complex64)
-    for i, f in enumerate(filters):
-        lpad = (n_fft - len(f)) // 2
-        basis[i, lpad : lpad + len(f)] = f
+    n_filters = len(freqs)
+    start = np.floor(-lengths / 2)  # np.arange(-ilen // 2, ilen // 2): first sample time
+    n_samples = (np.ceil(np.floor(lengths / 2) - start)).astype(int)  # its length
+    lpad = (n_fft - n_samples) // 2
+    k = np.arange(n_fft)[None, :] - lpad[:, None]  # sample index within each filter
+    inside = (k >= 0) & (k < n_samples[:, None])
+    t = ((start[:, None] + k) * 2 * np.pi * freqs[:, None] / sr)[inside]
+    sig = np.zeros((n_filters, n_fft), dtype=complex)
+    sig[inside] = np.cos(t) + 1j * np.sin(t)
+    # each filter's window spans its samples (periodic, as scipy.signal.get_window)
+    if isinstance(window, str) and window in _COSINE_SUM:
+        # periodic cosine-sum window: sum_j (-1)^j a_j cos(2 pi j m / L), m = 0 .. L - 1
+        phase = (2 * np.pi * k / n_samples[:, None])[inside]
+        w = np.zeros((n_filters, n_fft))
+        w[inside] = sum((-1) ** j * a * np.cos(j * phase) for j, a in enumerate(_COSINE_SUM[window]))
+    else:
+        w = np.zeros((n_filters, n_fft))
+        for i in range(n_filters):
+            w[i, lpad[i] : lpad[i] + n_samples[i]] = get_window(window, int(n_samples[i]))
+    sig *= w
+    basis = normalize(sig, norm=norm, axis=1).astype(np.complex64)  # per filter
     basis *= lengths[:, np.newaxis] / float(n_fft)
     fft_basis = np.fft.fft(basis, n=n_fft, axis=1)[:, : n_fft // 2 + 1]
     fft_basis = _sparsify_rows(fft_basis, sparsity)
@@ -89,7 +96,7 @@ def _early_downsample_count(nyquist, filter_cutoff, hop_length, n_octaves):
     return min(count1, count2)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=256)
 def _plan(sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, norm, sparsity, window, scale):
     """Everything about a CQT that does not depend on the signal, built once per process."""
     n_octaves = int(np.ceil(float(n_bins) / bins_per_octave))
@@ -113,11 +120,19 @@ def _plan(sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, norm, spa
     hop = hop_length // factor
     octaves = []
     my_sr, my_hop, level = sr, hop, 0
+    full = None
     for i in range(n_octaves):
         sl = slice(-n_filters, None) if i == 0 else slice(-n_filters * (i + 1), -n_filters * i)
-        n_fft, c0, block = _octave_basis(
-            freqs[sl], alpha[sl], sr=my_sr, filter_scale=filter_scale, norm=norm, sparsity=sparsity, window=window
-        )
+        if full is not None and len(freqs[sl]) == n_filters:
+            # a full octave an octave down at half the rate: the same frequencies relative
+            # to the rate (scaled by an exact power of two), hence the same basis
+            n_fft, c0, block = full[0], full[1], full[2].copy()
+        else:
+            n_fft, c0, block = _octave_basis(
+                freqs[sl], alpha[sl], sr=my_sr, filter_scale=filter_scale, norm=norm, sparsity=sparsity, window=window
+            )
+            if len(freqs[sl]) == n_filters:
+                full = (n_fft, c0, block.copy())
         block *= np.sqrt(sr / my_sr)
         block.flags.writeable = False
         octaves.append((level, my_hop, n_fft, c0, block))

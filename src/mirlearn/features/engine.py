@@ -14,6 +14,7 @@ tolerance to which it matches.
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -57,20 +58,10 @@ class FeatureSpec:
 
 _STFT = dict(n_fft=2048, hop_length=512, win_length=None, window="hann", center=True, pad_mode="constant")
 _MEL = dict(n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney", power=2.0)
-_CQT = dict(
-    hop_length=512,
-    fmin=None,
-    n_bins=84,
-    bins_per_octave=12,
-    tuning=0.0,
-    filter_scale=1,
-    norm=1,
-    sparsity=0.01,
-    window="hann",
-    scale=True,
-    pad_mode="constant",
-    res_type="soxr_hq",
-)
+# the CQT's parameters and defaults are those of features.cqt.cqt (librosa's)
+_CQT = {
+    k: v.default for k, v in inspect.signature(_cqt).parameters.items() if v.default is not inspect.Parameter.empty and k not in ("sr", "pyramid")
+}
 
 
 class _Context:

@@ -9,7 +9,6 @@ single STFT serves every feature. Shapes follow librosa: spectrograms are
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
 
 from ..errors import ParameterError
 from .filters import fft_frequencies, hz_to_octs, stft_window
@@ -65,6 +64,8 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
             f"the signal ({y.shape[-1]} samples after padding) is shorter than n_fft={n_fft}; "
             "use center=True or a smaller n_fft"
         )
+    import scipy.fft  # here, not at import: a process that only dispatches work never loads it
+
     frames = np.lib.stride_tricks.sliding_window_view(y, n_fft, axis=-1)[..., ::hop_length, :]
     w = stft_window(window, win_length, n_fft)
     # frames * w makes one contiguous float32 copy; the FFT runs along the contiguous axis.
@@ -344,7 +345,8 @@ def estimate_tuning(S, *, sr, n_fft, bins_per_octave=12, resolution=0.01, fmin=1
     Smith, Julius O. "Spectral audio signal processing." W3K Publishing, 2011 (quadratic
     interpolation of spectral peaks).
     """
-    S = np.abs(S)
+    if np.iscomplexobj(S):
+        S = np.abs(S)  # a magnitude (or power) spectrogram is used as it is: no copy
     n_bins = S.shape[-2]
     fmin = max(fmin, 0.0)
     fmax = min(fmax, float(sr) / 2)

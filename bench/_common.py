@@ -1,0 +1,51 @@
+"""Shared by the model benchmarks: a digest of the code that produced a run, so that a
+resumed benchmark never reuses a result of older code, and seed statistics."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def code_digest():
+    """sha256 over every file of src/mirlearn, configs/ and constraints.txt."""
+    h = hashlib.sha256()
+    files = sorted(p for d in ("src/mirlearn", "configs") for p in (ROOT / d).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for p in files + [ROOT / "constraints.txt"]:
+        h.update(str(p.relative_to(ROOT)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def train_once(run_dir, args, env, digest):
+    """``mirlearn train ... --out run_dir``, unless run_dir holds a finished run of the same
+    code (its bench_stamp.json); returns (metrics, seconds)."""
+    import time
+
+    stamp = run_dir / "bench_stamp.json"
+    if stamp.is_file() and (run_dir / "metrics.json").is_file():
+        s = json.loads(stamp.read_text())
+        if s.get("code") == digest and s.get("args") == [str(a) for a in args]:
+            return json.loads((run_dir / "metrics.json").read_text()), s["seconds"]
+    t0 = time.perf_counter()
+    cmd = [sys.executable, "-m", "mirlearn", "train", *map(str, args), "--out", str(run_dir), "--overwrite", "--no-progress"]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    seconds = time.perf_counter() - t0
+    stamp.write_text(json.dumps({"code": digest, "args": [str(a) for a in args], "seconds": seconds}))
+    return json.loads((run_dir / "metrics.json").read_text()), seconds
+
+
+def mean_std(values):
+    """'m ± s' with the sample standard deviation (ddof=1) over seeds."""
+    v = np.asarray(values, dtype=float)
+    s = v.std(ddof=1) if len(v) > 1 else 0.0
+    return f"{v.mean():.3f} ± {s:.3f}"
