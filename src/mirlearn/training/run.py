@@ -41,7 +41,7 @@ from ..data.splits import holdout
 from ..errors import MirlearnWarning, ParameterError
 from ..evaluation import aggregate_folds, classification_metrics, tagging_metrics
 from ..evaluation.metrics import choose_thresholds
-from ..extraction import gather
+from ..extraction import default_cache, gather
 from ..fileio import atomic_path, atomic_write_text, umask_mode
 from ..inference import Bundle
 from ..models import get_model_spec
@@ -170,7 +170,7 @@ def train_run(data, model, out, *, config_file=None, overrides=None, overwrite=F
         for w in caught:
             echo(f"warning: {w.message}")
         excfg = extraction_config(cfg, spec.family)
-        echo(f"features of {len(ds)} file(s) ({', '.join(excfg.features)}), cache: {cfg['cache'] or 'default'}")
+        echo(f"features of {len(ds)} file(s) ({', '.join(excfg.features)}), cache: {cfg['cache'] or default_cache()}")
         results, store = gather(ds.paths, excfg, cache=cfg["cache"], jobs=cfg["jobs"], progress=progress and rank == 0)
         ds = _drop_failed(ds, results, echo)
         ds.check_trainable(min_per_class=cfg["folds"] or 2)
