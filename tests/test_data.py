@@ -171,3 +171,42 @@ def test_mirdata_layouts(tmp_path):
         from_mirdata("gtzan_genre", tmp_path / "t")
     with pytest.raises(ParameterError, match="expected mirdata:NAME:DATA_HOME"):
         load_dataset("mirdata:gtzan_genre")
+
+
+# -- manifests validated once, on load (issue #7: findings 2, 3, 12) --------------------
+def test_an_empty_label_is_an_error_not_tagging(tmp_path):
+    for i in range(3):
+        _touch_audio(tmp_path / f"{i}.wav")
+    m = tmp_path / "m.csv"
+    m.write_text("path,label\n0.wav,rock\n1.wav,\n2.wav,jazz\n")
+    with pytest.raises(ParameterError, match=r"1 row\(s\) with an empty label \(line 3\)"):
+        load_dataset(m)
+    m.write_text("path,label\n0.wav,rock\n1.wav,jazz\n2.wav,rock;live\n")
+    assert load_dataset(m).multilabel  # several tags make tagging
+    m.write_text("path,label\n0.wav,rock\n1.wav,jazz\n")
+    assert not load_dataset(m).multilabel
+
+
+def test_duplicate_rows_are_dropped_with_a_warning_and_conflicts_are_errors(tmp_path):
+    for i in range(2):
+        _touch_audio(tmp_path / f"{i}.wav")
+    m = tmp_path / "m.csv"
+    m.write_text(f"path,label,split\n0.wav,a,train\n1.wav,b,test\n./0.wav,a,train\n{tmp_path / '1.wav'},b,test\n")
+    with pytest.warns(UserWarning, match=r"2 duplicate row\(s\) left out \(line 4 repeats line 2, line 5 repeats line 3\)"):
+        ds = load_dataset(m)
+    assert len(ds) == 2
+    m.write_text("path,label,split\n0.wav,a,train\n1.wav,b,train\n0.wav,a,test\n")
+    with pytest.raises(ParameterError, match="lines 2 and 4 list the same file"):
+        load_dataset(m)
+
+
+def test_manifest_encodings(tmp_path):
+    _touch_audio(tmp_path / "é.wav")
+    _touch_audio(tmp_path / "b.wav")
+    m = tmp_path / "m.csv"
+    m.write_bytes("\ufeffpath,label\né.wav,café\nb.wav,bar\n".encode("utf-8"))  # Excel's CSV UTF-8
+    ds = load_dataset(m)
+    assert ds.classes == ["bar", "café"]
+    m.write_bytes("path,label\né.wav,café\nb.wav,bar\n".encode("latin-1"))
+    with pytest.raises(ParameterError, match=r"is not UTF-8 \(byte 0xe9 on line 2\)"):
+        load_dataset(m)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
+import os
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -193,7 +195,7 @@ def from_manifest(path, *, check_files=True, group_by=None):
     kept in each item's ``meta``, and ``group_by`` names the column that gives the group."""
     path = Path(path)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    with path.open(newline="") as fh:
+    with io.StringIO(_manifest_text(path), newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         try:
             header = [h.strip().lower() for h in next(reader)]
@@ -216,7 +218,7 @@ def from_manifest(path, *, check_files=True, group_by=None):
             raise ParameterError(f"manifest {str(path)!r}: missing column(s) {missing}; found {header}")
         if len(set(cols)) != len(cols):
             raise ParameterError(f"manifest {str(path)!r}: a column appears twice: {header}")
-        items, skipped = [], []
+        items, skipped, no_label, seen, repeated = [], [], [], {}, []
         base = path.parent
         for lineno, row in enumerate(reader, start=2):
             if not row or all(not c.strip() for c in row):
@@ -234,13 +236,39 @@ def from_manifest(path, *, check_files=True, group_by=None):
                 raise ParameterError(
                     f"manifest {str(path)!r}, line {lineno}: split {split!r} is not one of {', '.join(SPLITS)}"
                 )
+            if not labels:
+                no_label.append(lineno)
+                continue
             f = Path(rec["path"])
             f = f if f.is_absolute() else base / f
+            group = rec.get(gb) or None
+            key = os.path.realpath(f)  # one file, however its path is spelt
+            if key in seen:
+                first, first_entry = seen[key]
+                if first_entry != (labels, split, group):
+                    raise ParameterError(
+                        f"manifest {str(path)!r}: lines {first} and {lineno} list the same file {str(f)!r} with "
+                        f"different labels, split or group; keep one"
+                    )
+                repeated.append((lineno, first))
+                continue
+            seen[key] = (lineno, (labels, split, group))
             if check_files and not f.is_file():
                 skipped.append((str(f), "file does not exist"))
                 continue
             meta = {h: rec[h] for h in extra}
-            items.append(Item(str(f), labels, split, rec.get(gb) or None, meta))
+            items.append(Item(str(f), labels, split, group, meta))
+    if no_label:
+        lines = ", ".join(map(str, no_label[:10])) + (" ..." if len(no_label) > 10 else "")
+        raise ParameterError(
+            f"manifest {str(path)!r}: {len(no_label)} row(s) with an empty label (line {lines}); every item needs a "
+            "label (several tags are separated by ';')"
+        )
+    if repeated:
+        listing = ", ".join(f"line {a} repeats line {b}" for a, b in repeated[:5]) + (" ..." if len(repeated) > 5 else "")
+        warnings.warn(
+            f"manifest {path}: {len(repeated)} duplicate row(s) left out ({listing})", MirlearnWarning, stacklevel=2
+        )
     if skipped:
         listing = "; ".join(p for p, _ in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
         warnings.warn(
@@ -248,12 +276,23 @@ def from_manifest(path, *, check_files=True, group_by=None):
             MirlearnWarning,
             stacklevel=2,
         )
-    multilabel = any(len(it.labels) != 1 for it in items)
-    unlabeled = [it.path for it in items if not it.labels]
-    if unlabeled and not multilabel:
-        raise ParameterError(f"manifest {str(path)!r}: item(s) without a label: {unlabeled[:3]}")
+    multilabel = any(len(it.labels) > 1 for it in items)  # tags: some item has several
     classes = sorted({lab for it in items for lab in it.labels})
     return Dataset(items, classes, multilabel, str(path), skipped)
+
+
+def _manifest_text(path):
+    """The manifest's text: UTF-8, with or without a byte-order mark (Excel's "CSV UTF-8");
+    any other encoding is a clear error."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ParameterError(
+            f"manifest {str(path)!r} is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); save it as "
+            "UTF-8 (in Excel: 'CSV UTF-8')"
+        ) from None
 
 
 def _wavs(folder):
