@@ -138,3 +138,22 @@ def test_bad_parameters(tmp_path, kw, match):
     sf.write(tmp_path / "a.wav", _tone(0.1), SR)
     with pytest.raises(ParameterError, match=match):
         mirlearn.load(tmp_path / "a.wav", **kw)
+
+
+def test_a_truncated_wav_warns(tmp_path):
+    import soundfile as sf
+
+    from mirlearn import MirlearnWarning
+
+    full, cut = tmp_path / "full.wav", tmp_path / "cut.wav"
+    sf.write(full, 0.1 * np.ones(3 * SR, np.float32), SR, subtype="PCM_16")
+    cut.write_bytes(full.read_bytes()[: 44 + 2 * SR])
+    with pytest.warns(MirlearnWarning, match=r"truncated: the file declares 3.000 s of audio but holds 1.000 s"):
+        y, _ = mirlearn.load(cut)
+    assert len(y) == SR
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mirlearn.load(full)  # a whole file: no warning
+        mirlearn.load(full, offset=1.0, duration=1.0)  # a part of a whole file: none either

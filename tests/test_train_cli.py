@@ -67,7 +67,7 @@ def test_bundle_in_fresh_process_reproduces_test_predictions_exactly(classic_run
     code = (
         "import sys, json; from mirlearn.inference import predict_files\n"
         "b, rows = predict_files(sys.argv[1], sys.argv[2:])\n"
-        "print(json.dumps([[float(x) for x in s] for _, s, _ in rows]))"
+        "print(json.dumps([[float(x) for x in r.scores] for r in rows]))"
     )
     r = subprocess.run([sys.executable, "-c", code, str(classic_run), *pred["path"]], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
@@ -89,7 +89,7 @@ def test_predict_formats(classic_run, tiny, env, tmp_path):
     probs = json.loads(r.stdout)[0]["probabilities"]
     assert set(probs) == {"clicks", "noise", "tone"} and abs(sum(probs.values()) - 1) < 1e-6
     r = cli(env, "predict", classic_run, clip, "--format", "csv")
-    assert r.stdout.splitlines()[0] == "path,clicks,noise,tone,error"
+    assert r.stdout.splitlines()[0] == "path,clicks,noise,tone,error,warnings"
     bad = tmp_path / "bad.wav"
     bad.write_text("not audio")
     r = cli(env, "predict", classic_run, bad)

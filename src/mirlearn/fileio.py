@@ -10,7 +10,44 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "umask_mode"]
+__all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "umask_mode", "display_path", "write_csv", "read_csv"]
+
+
+def write_csv(path, columns):
+    """Write ``{name: sequence}`` as a CSV table, atomically. File names go out as their
+    bytes (``surrogateescape``), so a name that is not UTF-8 reads back identical with
+    :func:`read_csv`; numbers are written exactly (``repr``)."""
+    import csv
+
+    names = list(columns)
+    rows = zip(*(columns[n] for n in names))
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8", errors="surrogateescape") as fh:
+            w = csv.writer(fh)
+            w.writerow(names)
+            w.writerows(rows)
+
+
+def read_csv(path):
+    """``{name: [str]}`` of a CSV table written by :func:`write_csv`."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="surrogateescape") as fh:
+        reader = csv.reader(fh)
+        names = next(reader, [])
+        cols = {n: [] for n in names}
+        for row in reader:
+            for n, v in zip(names, row):
+                cols[n].append(v)
+    return cols
+
+
+def display_path(path):
+    """Valid UTF-8 text naming ``path``: its bytes decoded as UTF-8, any undecodable byte
+    written as ``\\xNN``. File names are bytes on POSIX; Python keeps the undecodable ones
+    as surrogate escapes (``os.fsdecode``), which cannot go into UTF-8 text (Parquet
+    strings, HTML). :func:`os.fsencode` of the original string gives the exact bytes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def umask_mode(mode=0o666):

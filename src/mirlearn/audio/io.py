@@ -101,6 +101,7 @@ def decode(data, *, name="<bytes>", sr=None, mono=True, offset=0.0, duration=Non
                 f.seek(start)
             n = -1 if duration is None else int(round(duration * native_sr))
             y = f.read(frames=n, dtype="float32", always_2d=True)
+            declared = _declared_frames(data, f)
     except AudioError:
         raise
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
@@ -108,6 +109,14 @@ def decode(data, *, name="<bytes>", sr=None, mono=True, offset=0.0, duration=Non
 
     if y.shape[0] == 0:
         raise AudioError(name, "file holds no audio samples")
+    wanted = declared - start if n == -1 else min(n, declared - start)
+    if declared and y.shape[0] < wanted:
+        warnings.warn(
+            f"{name}: truncated: the file declares {declared / native_sr:.3f} s of audio but holds "
+            f"{(start + y.shape[0]) / native_sr:.3f} s; the rest is missing",
+            MirlearnWarning,
+            stacklevel=3,
+        )
     if not np.all(np.isfinite(y)):
         raise AudioError(name, "decoded audio contains NaN or infinite samples")
 
@@ -122,6 +131,25 @@ def decode(data, *, name="<bytes>", sr=None, mono=True, offset=0.0, duration=Non
     if not np.any(y):
         warnings.warn(f"{name}: {SILENT}", MirlearnWarning, stacklevel=3)
     return y, out_sr
+
+
+def _declared_frames(data, f):
+    """The number of frames a file's header declares: the WAV ``data`` chunk's size (which
+    libsndfile silently trims to what is present), else libsndfile's count."""
+    if f.format in ("WAV", "WAVEX") and data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        import struct
+
+        pos, block = 12, None
+        while pos + 8 <= len(data):
+            cid, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+            if cid == b"fmt " and pos + 22 <= len(data):
+                block = struct.unpack_from("<H", data, pos + 20)[0]
+            if cid == b"data":
+                if block and size not in (0, 0xFFFFFFFF):  # 0 / -1: length unknown (streamed)
+                    return size // block
+                break
+            pos += 8 + size + (size & 1)
+    return f.frames
 
 
 def resample(y, *, orig_sr, target_sr):

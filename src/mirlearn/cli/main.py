@@ -352,27 +352,28 @@ def _cmd_predict(args):
     failed = 0
     if args.format == "json":
         out = []
-        for path, scores, reason in rows:
+        for path, scores, reason, warns in rows:
             if scores is None:
                 out.append({"path": path, "error": reason})
                 failed += 1
             else:
-                out.append({"path": path, "probabilities": {c: float(p) for c, p in zip(classes, scores)}})
+                out.append({"path": path, "probabilities": {c: float(p) for c, p in zip(classes, scores)}, "warnings": warns})
         print(json.dumps(out, indent=2))
     elif args.format == "csv":
         w = csv.writer(sys.stdout)
-        w.writerow(["path", *classes, "error"])
-        for path, scores, reason in rows:
+        w.writerow(["path", *classes, "error", "warnings"])
+        for path, scores, reason, warns in rows:
             failed += scores is None
-            w.writerow([path, *(["" ] * len(classes) if scores is None else [f"{p:.6f}" for p in scores]), reason or ""])
+            w.writerow([path, *([""] * len(classes) if scores is None else [f"{p:.6f}" for p in scores]), reason or "", "; ".join(warns)])
     else:
-        for path, scores, reason in rows:
+        for path, scores, reason, warns in rows:
             if scores is None:
                 print(f"{path}: error: {reason}")
                 failed += 1
                 continue
             top = np.argsort(scores)[::-1][: args.top_k]
-            print(f"{path}: " + ", ".join(f"{classes[j]} {scores[j]:.3f}" for j in top))
+            print(f"{path}: " + ", ".join(f"{classes[j]} {scores[j]:.3f}" for j in top)
+                  + "".join(f"  (warning: {w})" for w in warns))
     return 1 if failed == len(rows) else 0
 
 
@@ -433,6 +434,10 @@ def main(argv=None):
         parser.print_help()
         return 2
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    # file names are bytes: print an undecodable one as its bytes, as ls does, not a traceback
+    for stream, errors in ((sys.stdout, "surrogateescape"), (sys.stderr, "backslashreplace")):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors=errors)
     try:
         return args.func(args)
     except MirlearnError as exc:

@@ -163,17 +163,27 @@ def load_dataset(path, *, check_files=True, group_by=None):
 def from_folder(root):
     """A dataset from ``root/<class>/<audio files>`` (searched recursively in each class)."""
     root = Path(root)
-    items = []
+    items, skipped = [], []
     for d in sorted(x for x in root.iterdir() if x.is_dir() and not x.name.startswith(".")):
         for f in sorted(d.rglob("*")):
-            if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS:
+            if f.suffix.lower() not in AUDIO_EXTENSIONS:
+                continue
+            if f.is_file():
                 items.append(Item(str(f), (d.name,)))
+            elif f.is_symlink():
+                skipped.append((str(f), f"broken symbolic link: its target {os.readlink(f)!r} does not exist"))
+    if skipped:
+        warnings.warn(
+            f"{root}: {len(skipped)} broken symbolic link(s) left out: " + "; ".join(p for p, _ in skipped[:5]),
+            MirlearnWarning,
+            stacklevel=2,
+        )
     if not items:
         raise ParameterError(
             f"no audio files in class folders under {str(root)!r}; expected {root}/<class>/<file>"
             f" with one of {', '.join(AUDIO_EXTENSIONS)}"
         )
-    return Dataset(items, sorted({it.label for it in items}), False, str(root))
+    return Dataset(items, sorted({it.label for it in items}), False, str(root), skipped)
 
 
 def _check_columns(path, header, cols):

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..data import Dataset, load_dataset
 from ..errors import MirlearnWarning, ParameterError
 from ..extraction import gather
+from ..fileio import read_csv
 from ..inference import load_bundle
 from .metrics import classification_metrics, tagging_metrics
 
@@ -37,12 +38,10 @@ def _norm(p):
 def _fit_items(run_dir):
     """Resolved paths of the items the run's final model was fitted or selected on (its
     ``train`` and ``valid`` parts), and the run's own test items."""
-    import pandas as pd
-
     f = Path(run_dir) / "split.csv"
     if not f.is_file():
         raise ParameterError(f"{str(run_dir)!r} has no split.csv: cannot tell which items trained its model")
-    table = pd.read_csv(f, keep_default_na=False)
+    table = read_csv(f)
     if "split" not in table:
         raise ParameterError(f"{f} has no 'split' column (a run from an older mirlearn): retrain it")
     paths = [_norm(p) for p in table["path"]]

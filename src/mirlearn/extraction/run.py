@@ -32,7 +32,7 @@ import numpy as np
 from .._version import __version__
 from ..errors import AudioError, MirlearnError, ParameterError
 from ..features import DEFAULT_FEATURES, resolve_params
-from ..fileio import atomic_path, atomic_write_text
+from ..fileio import atomic_path, atomic_write_text, display_path
 
 __all__ = ["ExtractionConfig", "ExtractionReport", "FileResult", "extract_files", "FeatureStore", "process_file"]
 
@@ -159,6 +159,8 @@ def process_file(path, config, store_dir):
         try:
             data = Path(path).read_bytes()
         except FileNotFoundError:
+            if os.path.islink(path):
+                raise AudioError(path, f"broken symbolic link: its target {os.readlink(path)!r} does not exist") from None
             raise AudioError(path, "file does not exist") from None
         except IsADirectoryError:
             raise AudioError(path, "is a directory, not an audio file") from None
@@ -167,15 +169,20 @@ def process_file(path, config, store_dir):
         key = hashlib.sha256(data + config.digest().encode()).hexdigest()[:40]
         entry = Path(store_dir) / key
         meta_file = entry / "meta.json"
-        if meta_file.exists():
-            meta = json.loads(meta_file.read_text())
-            return FileResult(path, "cached", key, None, meta["n_frames"], meta["duration"], meta["warnings"], meta["summary"])
+        damaged = None
+        if entry.exists():
+            meta, damaged = _check_entry(entry, config)
+            if meta is not None:
+                return FileResult(path, "cached", key, None, meta["n_frames"], meta["duration"], meta["warnings"], meta["summary"])
+            _discard(entry)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             y, sr = audio.decode(data, name=path, sr=config.sr)
             feats = features.extract(y, sr=sr, features=config.features, **config.params)
             summary = features.summarize(feats, stats=config.stats, deltas=config.deltas)
         msgs = list(dict.fromkeys(_short_warning(w, path) for w in caught))
+        if damaged:
+            msgs.insert(0, f"the cached features were damaged ({damaged}) and were recomputed")
         n_frames = int(next(iter(feats.values())).shape[-1])
         meta = {
             "path": path,
@@ -209,6 +216,37 @@ def process_file(path, config, store_dir):
     except Exception as exc:  # a bug or an unexpected library error: report, keep going
         last = traceback.extract_tb(exc.__traceback__)[-1]
         return FileResult(path, "error", reason=f"{type(exc).__name__}: {exc} (at {Path(last.filename).name}:{last.lineno})")
+
+
+def _check_entry(entry, config):
+    """``(meta, None)`` for a whole store entry, ``(None, reason)`` for a damaged one: its
+    meta.json must parse and name every requested feature, and every feature file must
+    hold the array shape meta.json records (a cut file does not map)."""
+    try:
+        meta = json.loads((entry / "meta.json").read_text())
+        for k in ("n_frames", "duration", "warnings", "summary", "shapes"):
+            if k not in meta:
+                return None, f"meta.json lacks {k!r}"
+        missing = [f for f in config.features if f not in meta["shapes"]]
+        if missing:
+            return None, f"no {', '.join(missing)}"
+        for name, shape in meta["shapes"].items():
+            arr = np.load(entry / f"{name}.npy", mmap_mode="r")
+            if list(arr.shape) != list(shape):
+                return None, f"{name}.npy holds shape {list(arr.shape)}, meta.json says {shape}"
+    except (OSError, ValueError, EOFError) as exc:  # JSONDecodeError is a ValueError
+        return None, f"{type(exc).__name__}: {str(exc)[:120]}"
+    return meta, None
+
+
+def _discard(entry):
+    """Move a damaged entry out of the way (atomically) and delete it."""
+    aside = entry.parent / f".broken-{entry.name}-{uuid.uuid4().hex[:8]}"
+    try:
+        os.rename(entry, aside)
+    except OSError:
+        return  # a concurrent run moved it already
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _short_warning(w, path):
@@ -276,7 +314,7 @@ def extract_files(
     t0 = time.perf_counter()
     results = {}
     bar = tqdm(total=len(paths), unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
-    log = (out / "extract.log").open("a")
+    log = (out / "extract.log").open("a", encoding="utf-8", errors="surrogateescape")  # file names as their bytes
     log.write(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} mirlearn {__version__} extract: {len(paths)} file(s)\n")
 
     def record(i, res):
@@ -292,7 +330,8 @@ def extract_files(
 
     try:
         if scheduler is not None:
-            _run_dask(paths, config, store, scheduler, record)
+            # Dask workers run in other folders, on other machines: give them absolute paths
+            _run_dask([os.path.abspath(p) for p in paths], config, store.resolve(), scheduler, record)
         elif n_jobs == 1 or len(paths) <= 1:
             for i, p in enumerate(paths):
                 record(i, process_file(p, config, store))
@@ -348,7 +387,11 @@ def _run_dask(paths, config, store, scheduler, record):
     try:
         client = Client(scheduler, timeout="30s")
     except (OSError, TimeoutError) as exc:
-        raise MirlearnError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from exc
+        raise MirlearnError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(
+            f"--scheduler {scheduler!r} is not a scheduler address ({exc}); expected tcp://HOST:PORT"
+        ) from None
     with client:
         futures = client.map(process_file, paths, config=config, store_dir=str(store), pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
@@ -367,9 +410,11 @@ def _write_tables(out, results):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    # "path" is readable text; "path_bytes" the exact file name (not every name is UTF-8)
     index = pa.table(
         {
-            "path": pa.array([r.path for r in results], pa.string()),
+            "path": pa.array([display_path(r.path) for r in results], pa.string()),
+            "path_bytes": pa.array([os.fsencode(r.path) for r in results], pa.binary()),
             "status": pa.array([r.status for r in results], pa.string()),
             "reason": pa.array([r.reason for r in results], pa.string()),
             "key": pa.array([r.key for r in results], pa.string()),
@@ -384,7 +429,10 @@ def _write_tables(out, results):
     good = [r for r in results if r.summary is not None]
     if good:
         names = list(dict.fromkeys(k for r in good for k in r.summary))
-        columns = {"path": pa.array([r.path for r in good], pa.string())}
+        columns = {
+            "path": pa.array([display_path(r.path) for r in good], pa.string()),
+            "path_bytes": pa.array([os.fsencode(r.path) for r in good], pa.binary()),
+        }
         for name in names:
             columns[name] = pa.array([r.summary.get(name) for r in good], pa.float64())
         with atomic_path(out / "summaries.parquet") as tmp:
@@ -418,7 +466,8 @@ class FeatureStore:
     def load(self, path, feature, *, mmap=True):
         """Load one stored feature of one input file (as given to the extraction)."""
         idx = self.index
-        rows = idx[(idx["path"] == str(path)) & idx["status"].isin(["ok", "cached"])]
+        same = idx["path_bytes"] == os.fsencode(path) if "path_bytes" in idx else idx["path"] == str(path)
+        rows = idx[same & idx["status"].isin(["ok", "cached"])]
         if rows.empty:
             raise ParameterError(f"{path!s} has no stored features in {self.out}")
         f = self.out / "store" / rows["key"].iloc[0] / f"{feature}.npy"

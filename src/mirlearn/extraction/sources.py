@@ -36,7 +36,8 @@ def discover(inputs):
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            found += [f for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS]
+            # a dangling symbolic link is kept: it is reported with its reason when read
+            found += [f for f in sorted(p.rglob("*")) if (f.is_file() or f.is_symlink()) and f.suffix.lower() in AUDIO_EXTENSIONS]
         elif p.is_file() and p.suffix.lower() in MANIFEST_EXTENSIONS:
             found += _read_manifest(p)
         elif p.is_file() or p.suffix.lower() in AUDIO_EXTENSIONS:

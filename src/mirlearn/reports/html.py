@@ -152,5 +152,5 @@ def write_report(out, metrics, *, ds=None, pred_idx=None, pred_scores=None, bund
     if skipped:
         body.append("<h2>Skipped files</h2><ul>" + "".join(f"<li>{html.escape(s['path'])}: {html.escape(str(s['reason']))}</li>" for s in skipped) + "</ul>")
     body.append("</body></html>")
-    (out / "report.html").write_text("\n".join(body))
+    (out / "report.html").write_text("\n".join(body), encoding="utf-8", errors="backslashreplace")
     return out / "report.html"

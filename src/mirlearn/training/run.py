@@ -42,7 +42,7 @@ from ..errors import MirlearnWarning, ParameterError
 from ..evaluation import aggregate_folds, classification_metrics, tagging_metrics
 from ..evaluation.metrics import choose_thresholds
 from ..extraction import default_cache, gather
-from ..fileio import atomic_path, atomic_write_text, umask_mode
+from ..fileio import atomic_write_text, umask_mode, write_csv
 from ..inference import Bundle
 from ..models import get_model_spec
 from .config import load_config, resolve_config
@@ -424,7 +424,6 @@ def _one_line(m, prefix=""):
 
 def _write_run(ctx, outcome):
     """Write every file of the run directory (into the temporary ``ctx.out``)."""
-    import pandas as pd
     import yaml
 
     out, ds = ctx.out, ctx.ds
@@ -439,10 +438,8 @@ def _write_run(ctx, outcome):
     }
     if outcome.fold is not None:
         table["fold"] = outcome.fold.tolist()
-    with atomic_path(out / "split.csv") as tmp:
-        pd.DataFrame(table).to_csv(tmp, index=False)
-    with atomic_path(out / "predictions.csv") as tmp:
-        _write_predictions(tmp, ds, outcome.pred_idx, outcome.pred_scores, outcome.final)
+    write_csv(out / "split.csv", table)
+    _write_predictions(out / "predictions.csv", ds, outcome.pred_idx, outcome.pred_scores, outcome.final)
     outcome.final.save(out / "model")
     outcome.metrics["skipped"] = [{"path": p, "reason": r} for p, r in ds.skipped]
     atomic_write_text(out / "metrics.json", json.dumps(outcome.metrics, indent=2))
@@ -452,8 +449,6 @@ def _write_run(ctx, outcome):
 
 
 def _write_predictions(path, ds, idx, scores, bundle):
-    import pandas as pd
-
     decided = bundle.decide(scores)
     rows = {
         "path": [ds.items[i].path for i in idx],
@@ -464,5 +459,5 @@ def _write_predictions(path, ds, idx, scores, bundle):
     else:
         rows["predicted"] = [bundle.classes[j] for j in decided]
     for j, c in enumerate(bundle.classes):
-        rows[f"p_{c}"] = scores[:, j]
-    pd.DataFrame(rows).to_csv(path, index=False)
+        rows[f"p_{c}"] = [repr(float(v)) for v in scores[:, j]]
+    write_csv(path, rows)

@@ -1,0 +1,169 @@
+"""Runs that lose nothing under bad input (issue #7), with real files and processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pandas as pd
+import pytest
+
+from .conftest import GTZAN, cli, require_data
+
+
+@pytest.fixture(scope="module")
+def odd_names(tmp_path_factory):
+    """Two class folders of real clips; one file name is not valid UTF-8 (b'zz\\xe9.flac')."""
+    require_data(GTZAN)
+    root = tmp_path_factory.mktemp("odd")
+    for genre, cls in (("blues", "a"), ("metal", "b")):
+        (root / cls).mkdir()
+        for f in sorted((GTZAN / genre).glob("*.flac"))[:3]:
+            shutil.copy(f, root / cls / f.name)
+    odd = os.fsdecode(os.fsencode(str(root / "a")) + b"/zz\xe9.flac")
+    shutil.copy(sorted((GTZAN / "blues").glob("*.flac"))[3], odd)
+    return root, odd
+
+
+def test_a_file_name_that_is_not_utf8_goes_through_extract_train_predict_evaluate(odd_names, env, tmp_path):
+    root, odd = odd_names
+    r = cli(env, "extract", root, "--out", tmp_path / "x", "--jobs", "2", "--no-progress", "--strict")
+    assert r.returncode == 0, r.stderr
+    index = pd.read_parquet(tmp_path / "x" / "index.parquet")
+    assert os.fsencode(odd) in set(index["path_bytes"]) and len(index) == 7
+    assert "zz\\xe9.flac" in " ".join(index["path"])  # readable, valid UTF-8
+    from mirlearn.extraction import FeatureStore
+
+    assert FeatureStore(tmp_path / "x").load(odd, "mfcc").shape[0] == 20
+    assert os.fsencode(odd) in (tmp_path / "x" / "extract.log").read_bytes()  # the log names it exactly
+
+    run = tmp_path / "run"
+    r = cli(env, "train", "--data", root, "--model", "knn", "--out", run, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    split = (run / "split.csv").read_bytes()
+    assert os.fsencode(odd) in split  # the exact name, so evaluate can match it
+    r = cli(env, "predict", run, odd, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0]["path"] == odd
+    r = cli(env, "evaluate", run, "--data", root, "--split", "all", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["n_items"] == 7
+
+
+def test_dask_gets_absolute_paths_and_a_bad_address_is_a_clear_error(odd_names, tmp_path):
+    """The workers of a Dask cluster run in another folder than the client: relative
+    inputs and --out must reach them resolved (they once wrote the store into their own
+    folder while the client reported success)."""
+    import subprocess
+    import sys
+
+    distributed = pytest.importorskip("distributed")
+    root, _ = odd_names
+    work = tmp_path / "client"
+    shutil.copytree(root / "b", work / "clips")
+    cmd = [sys.executable, "-m", "mirlearn", "extract", "clips", "--out", "out", "--features", "rms", "--no-progress"]
+    elsewhere = tmp_path / "workers"
+    elsewhere.mkdir()
+    here = os.getcwd()
+    os.chdir(elsewhere)  # the workers start here
+    try:
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            r = subprocess.run(cmd + ["--scheduler", cluster.scheduler_address], cwd=work, capture_output=True, text=True)
+    finally:
+        os.chdir(here)
+    assert r.returncode == 0, r.stderr
+    assert "3 computed" in r.stdout
+    assert len([p for p in (work / "out" / "store").iterdir() if not p.name.startswith(".")]) == 3
+    assert not any(elsewhere.iterdir())  # nothing written where the workers run
+    r = subprocess.run(cmd + ["--scheduler", "foo:bar"], cwd=work, capture_output=True, text=True)
+    assert r.returncode == 2 and "is not a scheduler address" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_predict_carries_warnings_for_silence_tiny_and_truncated_audio(odd_names, env, tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    root, _ = odd_names
+    run = tmp_path / "run"
+    assert cli(env, "train", "--data", root, "--model", "knn", "--out", run, "--no-progress").returncode == 0
+    sr = 22050
+    silent, tiny, full, cut = (tmp_path / n for n in ("silent.wav", "tiny.wav", "full.wav", "cut.wav"))
+    sf.write(silent, np.zeros(3 * sr, np.float32), sr)
+    sf.write(tiny, 0.1 * np.ones(sr // 100, np.float32), sr)  # 10 ms
+    sf.write(full, 0.1 * np.random.default_rng(0).standard_normal(3 * sr).astype(np.float32), sr, subtype="PCM_16")
+    cut.write_bytes(full.read_bytes()[: 44 + 2 * sr])  # the header says 3 s; 1 s is there
+    r = cli(env, "predict", run, silent, tiny, cut, full, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    out = {e["path"]: e for e in json.loads(r.stdout)}
+    assert any("silent" in w for w in out[str(silent)]["warnings"])
+    assert any("shorter than one frame" in w for w in out[str(tiny)]["warnings"])
+    assert any("truncated" in w and "3.000 s" in w and "1.000 s" in w for w in out[str(cut)]["warnings"])
+    assert out[str(full)]["warnings"] == []
+    r = cli(env, "predict", run, silent)
+    assert "(warning:" in r.stdout and "silent" in r.stdout
+    r = cli(env, "predict", run, cut, "--format", "csv")
+    assert r.stdout.splitlines()[0].endswith(",error,warnings") and "truncated" in r.stdout
+
+
+@pytest.mark.parametrize("damage", ["cut meta.json", "cut npy", "delete npy"])
+def test_a_damaged_cache_entry_is_recomputed(odd_names, tmp_path, damage):
+    from mirlearn.extraction import ExtractionConfig, FeatureStore, extract_files
+
+    root, _ = odd_names
+    files = sorted((root / "b").glob("*.flac"))
+    cfg = ExtractionConfig(features=("mfcc", "rms"))
+    first = extract_files(files, tmp_path / "x", cfg, n_jobs=1, progress=False)
+    entry = tmp_path / "x" / "store" / first.results[0].key
+    if damage == "cut meta.json":
+        (entry / "meta.json").write_text((entry / "meta.json").read_text()[:40])
+    elif damage == "cut npy":
+        f = entry / "mfcc.npy"
+        f.write_bytes(f.read_bytes()[:1000])
+    else:
+        (entry / "rms.npy").unlink()
+    again = extract_files(files, tmp_path / "x", cfg, n_jobs=1, progress=False)
+    assert [r.status for r in again.results] == ["ok", "cached", "cached"]
+    assert "were damaged" in again.results[0].warnings[0] and "recomputed" in again.results[0].warnings[0]
+    mfcc = FeatureStore(tmp_path / "x").load(files[0], "mfcc")
+    assert mfcc.shape == (20, first.results[0].n_frames)
+    assert first.results[0].summary == again.results[0].summary
+
+
+def test_a_dangling_symlink_is_reported_not_skipped_silently(odd_names, env, tmp_path):
+    root, _ = odd_names
+    data = tmp_path / "data"
+    shutil.copytree(root, data)
+    (data / "b" / "gone.flac").symlink_to(tmp_path / "nowhere.flac")
+    r = cli(env, "extract", data, "--out", tmp_path / "x", "--features", "rms", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "gone.flac: broken symbolic link" in r.stdout and "1 failed" in r.stdout
+    r = cli(env, "train", "--data", data, "--model", "knn", "--out", tmp_path / "run", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "broken symbolic link(s) left out" in r.stdout and "gone.flac" in r.stdout
+    skipped = json.loads((tmp_path / "run" / "metrics.json").read_text())["skipped"]
+    assert any(s["path"].endswith("gone.flac") and "broken symbolic link" in s["reason"] for s in skipped)
+
+
+def test_evaluate_matches_the_run_split_whatever_the_spelling_of_the_paths(odd_names, env, tmp_path):
+    root, _ = odd_names
+    run = tmp_path / "run"
+    assert cli(env, "train", "--data", root, "--model", "knn", "--out", run, "--no-progress").returncode == 0
+    from mirlearn.fileio import read_csv
+
+    split = read_csv(run / "split.csv")
+    # a manifest is UTF-8 text: leave out the file whose name is not (see test_data's encodings)
+    keep = [i for i, p in enumerate(split["path"]) if "\udce9" not in p]
+    split = {k: [v[i] for i in keep] for k, v in split.items()}
+    n_test = split["split"].count("test")
+    assert n_test > 0
+    # the same files, spelt through a symlinked folder and with ./ and ../ detours
+    alias = tmp_path / "alias"
+    alias.symlink_to(root)
+    rows = [f"{alias}/./{os.path.relpath(p, root)},{lab}" for p, lab in zip(split["path"], split["labels"])]
+    rows = [r.replace("/a/", "/b/../a/", 1) for r in rows]
+    m = tmp_path / "m.csv"
+    m.write_text("path,label\n" + "\n".join(rows) + "\n")
+    r = cli(env, "evaluate", run, "--data", m, "--split", "test", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["n_items"] == n_test  # the run's test items, not every item
