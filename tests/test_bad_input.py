@@ -167,3 +167,31 @@ def test_evaluate_matches_the_run_split_whatever_the_spelling_of_the_paths(odd_n
     r = cli(env, "evaluate", run, "--data", m, "--split", "test", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["n_items"] == n_test  # the run's test items, not every item
+
+
+def test_tables_list_every_stored_file_across_runs(odd_names, tmp_path):
+    from mirlearn.extraction import ExtractionConfig, extract_files
+
+    root, _ = odd_names
+    a, b = sorted((root / "a").glob("blues*.flac")), sorted((root / "b").glob("*.flac"))
+    cfg = ExtractionConfig(features=("rms",))
+    out = tmp_path / "x"
+    extract_files(a, out, cfg, n_jobs=1, progress=False)
+    extract_files(b, out, cfg, n_jobs=1, progress=False)
+    index = pd.read_parquet(out / "index.parquet")
+    assert len(index) == 6 and set(index["status"]) == {"ok"}
+    assert len(pd.read_parquet(out / "summaries.parquet")) == 6
+    # files that now fail lose their summaries: a run where every file fails leaves no stale table
+    copies = tmp_path / "c"
+    copies.mkdir()
+    paths = [copies / f.name for f in b]
+    for f, p in zip(b, paths):
+        shutil.copy(f, p)
+    extract_files(paths, tmp_path / "y", cfg, n_jobs=1, progress=False)
+    assert len(pd.read_parquet(tmp_path / "y" / "summaries.parquet")) == 3
+    for p in paths:
+        p.write_bytes(b"RIFF" + bytes(100))  # the same paths, now corrupt
+    report = extract_files(paths, tmp_path / "y", cfg, n_jobs=1, progress=False)
+    assert [r.status for r in report.results] == ["error"] * 3
+    assert not (tmp_path / "y" / "summaries.parquet").exists()
+    assert set(pd.read_parquet(tmp_path / "y" / "index.parquet")["status"]) == {"error"}

@@ -210,7 +210,9 @@ def test_concurrent_extractions_into_one_cache_keep_tables_readable(tmp_path):
              for part in (files[:3], files[3:])]
     for p in procs:
         assert p.wait(timeout=300) == 0
-    assert len(pd.read_parquet(out / "index.parquet")) in (3, 6)
+    # the tables are the store's index: both runs' files are listed (issue #7, finding 4)
+    assert len(pd.read_parquet(out / "index.parquet")) == 6
+    assert len(pd.read_parquet(out / "summaries.parquet")) == 6
     assert not list(out.glob(".*.tmp"))
 
 

@@ -405,38 +405,61 @@ def _run_dask(paths, config, store, scheduler, record):
 
 
 def _write_tables(out, results):
-    """``index.parquet`` and ``summaries.parquet`` (pyarrow alone: pandas is not needed to
-    write them, and its import would be paid by every run)."""
+    """Merge this run's files into ``index.parquet`` and ``summaries.parquet``.
+
+    The tables list every file any run extracted into ``out``: a file of this run replaces
+    its earlier row, the other rows stay (two extractions into one folder, one after the
+    other or at once, leave every stored file listed; a file that now fails loses its
+    summary row). The merge holds an exclusive lock on ``out/.tables.lock`` and each table
+    is written whole, then renamed. Rows are sorted by path. pyarrow alone: pandas is not
+    needed to write them.
+    """
+    import fcntl
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    # "path" is readable text; "path_bytes" the exact file name (not every name is UTF-8)
-    index = pa.table(
-        {
-            "path": pa.array([display_path(r.path) for r in results], pa.string()),
-            "path_bytes": pa.array([os.fsencode(r.path) for r in results], pa.binary()),
-            "status": pa.array([r.status for r in results], pa.string()),
-            "reason": pa.array([r.reason for r in results], pa.string()),
-            "key": pa.array([r.key for r in results], pa.string()),
-            "n_frames": pa.array([r.n_frames for r in results], pa.int64()),
-            "duration": pa.array([r.duration for r in results], pa.float64()),
-            "warnings": pa.array(["; ".join(r.warnings) for r in results], pa.string()),
-        }
-    )
-    # written whole, then renamed: a concurrent run or a kill never leaves a torn table
-    with atomic_path(out / "index.parquet") as tmp:
-        pq.write_table(index, tmp)
-    good = [r for r in results if r.summary is not None]
-    if good:
-        names = list(dict.fromkeys(k for r in good for k in r.summary))
-        columns = {
-            "path": pa.array([display_path(r.path) for r in good], pa.string()),
-            "path_bytes": pa.array([os.fsencode(r.path) for r in good], pa.binary()),
-        }
-        for name in names:
-            columns[name] = pa.array([r.summary.get(name) for r in good], pa.float64())
-        with atomic_path(out / "summaries.parquet") as tmp:
-            pq.write_table(pa.table(columns), tmp)
+    def rows_of(table_file):
+        if not table_file.exists():
+            return []
+        t = pq.read_table(table_file).to_pydict()
+        if "path_bytes" not in t:  # a table of an older mirlearn
+            t["path_bytes"] = [os.fsencode(p) for p in t["path"]]
+        names = list(t)
+        return [dict(zip(names, vals)) for vals in zip(*(t[n] for n in names))]
+
+    def merged(old, new):
+        mine = {r["path_bytes"] for r in new}
+        rows = [r for r in old if r["path_bytes"] not in mine] + new
+        return sorted(rows, key=lambda r: r["path_bytes"])
+
+    index_rows = [
+        {"path": display_path(r.path), "path_bytes": os.fsencode(r.path), "status": r.status, "reason": r.reason,
+         "key": r.key, "n_frames": r.n_frames, "duration": r.duration, "warnings": "; ".join(r.warnings)}
+        for r in results
+    ]
+    summary_rows = [
+        {"path": display_path(r.path), "path_bytes": os.fsencode(r.path), **r.summary} for r in results if r.summary is not None
+    ]
+    this_run = {row["path_bytes"] for row in index_rows}
+    types = {"path": pa.string(), "path_bytes": pa.binary(), "status": pa.string(), "reason": pa.string(),
+             "key": pa.string(), "n_frames": pa.int64(), "duration": pa.float64(), "warnings": pa.string()}
+    with open(out / ".tables.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        index = merged(rows_of(out / "index.parquet"), index_rows)
+        table = pa.table({name: pa.array([r.get(name) for r in index], t) for name, t in types.items()})
+        # written whole, then renamed: a concurrent reader or a kill never sees a torn table
+        with atomic_path(out / "index.parquet") as tmp:
+            pq.write_table(table, tmp)
+        old = [r for r in rows_of(out / "summaries.parquet") if r["path_bytes"] not in this_run]
+        summaries = merged(old, summary_rows)
+        if summaries:
+            names = list(dict.fromkeys(k for r in summaries for k in r))
+            columns = {n: pa.array([r.get(n) for r in summaries], types.get(n, pa.float64())) for n in names}
+            with atomic_path(out / "summaries.parquet") as tmp:
+                pq.write_table(pa.table(columns), tmp)
+        elif (out / "summaries.parquet").exists():
+            os.unlink(out / "summaries.parquet")  # no good file left: no stale table
 
 
 class FeatureStore:
