@@ -195,3 +195,42 @@ def test_tables_list_every_stored_file_across_runs(odd_names, tmp_path):
     assert [r.status for r in report.results] == ["error"] * 3
     assert not (tmp_path / "y" / "summaries.parquet").exists()
     assert set(pd.read_parquet(tmp_path / "y" / "index.parquet")["status"]) == {"error"}
+
+
+def test_workers_die_with_a_killed_extract(tmp_path):
+    """SIGKILL of the main process (no clean-up runs in it) leaves no worker running."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import DATA
+
+    require_data(DATA / "bock-onsets-dev")
+    files = sorted((DATA / "bock-onsets-dev" / "audio").glob("*.flac"))
+    p = subprocess.Popen([sys.executable, "-m", "mirlearn", "extract", *map(str, files), "--out", str(tmp_path / "x"),
+                          "--jobs", "2", "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(workers) < 2:
+        time.sleep(0.2)
+        out = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()
+        workers = [int(w) for w in out]
+    assert len(workers) >= 2, "the workers did not start"
+    time.sleep(1.0)  # let them get to work
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    deadline = time.monotonic() + 10
+    alive = workers
+    while time.monotonic() < deadline and alive:
+        time.sleep(0.2)
+        alive = [w for w in alive if os.path.exists(f"/proc/{w}") and "zombie" not in _state(w)]
+    assert not alive, f"workers {alive} outlived their parent"
+
+
+def _state(pid):
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next((ln for ln in fh if ln.startswith("State:")), "").lower()
+    except OSError:
+        return "zombie"

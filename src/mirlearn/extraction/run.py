@@ -255,10 +255,41 @@ def _short_warning(w, path):
     return msg[len(prefix):] if msg.startswith(prefix) else msg
 
 
-def _init_worker():
+def _init_worker(parent_pid=None):
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+    _die_with_parent(parent_pid)
+
+
+def _die_with_parent(parent_pid):
+    """Ask Linux to kill this worker when its parent dies (even by SIGKILL, which runs no
+    clean-up in the parent): a killed ``mirlearn extract`` leaves no worker behind.
+    Elsewhere, a daemon thread notices the parent's death within a second."""
+    import signal
+    import sys
+    import threading
+
+    if parent_pid is None:
+        return
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            os._exit(1)
+        return
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="mirlearn-parent-watch").start()
 
 
 def _limit_threads_env():
@@ -353,7 +384,9 @@ def _run_pool(paths, config, store, n_jobs, record):
     _limit_threads_env()
     # 'spawn' (not fork): forking a process that holds BLAS/OpenMP threads can deadlock.
     ctx = mp.get_context("spawn")
-    ex = ProcessPoolExecutor(max_workers=min(n_jobs, len(paths)), mp_context=ctx, initializer=_init_worker)
+    ex = ProcessPoolExecutor(
+        max_workers=min(n_jobs, len(paths)), mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),)
+    )
     def size(p):
         try:
             return os.path.getsize(p)
