@@ -234,3 +234,37 @@ def _state(pid):
             return next((ln for ln in fh if ln.startswith("State:")), "").lower()
     except OSError:
         return "zombie"
+
+
+def test_unwritable_outputs_are_refused_before_any_work(odd_names, env, tmp_path):
+    root, _ = odd_names
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    r = cli(env, "extract", root, "--out", a_file, "--no-progress")
+    assert r.returncode == 2 and "it exists and is not a folder" in r.stderr
+    r = cli(env, "extract", root, "--out", "/proc/mirlearn-test-out", "--no-progress")  # a read-only filesystem
+    assert r.returncode == 2 and "cannot write the features into '/proc/mirlearn-test-out'" in r.stderr
+    r = cli(env, "train", "--data", root, "--model", "knn", "--out", "/proc/mirlearn-test/run", "--no-progress")
+    assert r.returncode == 2 and "cannot write the run directory" in r.stderr and "features of" not in r.stdout
+    r = cli(dict(env, MIRLEARN_CACHE="/proc/mirlearn-test-cache"), "train", "--data", root, "--model", "knn",
+            "--out", tmp_path / "run", "--no-progress")
+    assert r.returncode == 2 and "--cache or $MIRLEARN_CACHE" in r.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_read_only_cache_serves_what_it_holds(odd_names, monkeypatch, tmp_path):
+    """(Simulated: the tests may run as root, for whom no folder is read-only.)"""
+    from mirlearn.extraction import ExtractionConfig, extract_files
+    from mirlearn.extraction import run as extraction_run
+
+    root, _ = odd_names
+    files = sorted((root / "b").glob("*.flac"))
+    cfg = ExtractionConfig(features=("rms",))
+    out = tmp_path / "cache"
+    extract_files(files[:2], out, cfg, n_jobs=1, progress=False)
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
+    monkeypatch.setattr(extraction_run, "writable_dir", lambda path: (False, "Read-only file system"))
+    report = extract_files(files, out, cfg, n_jobs=2, progress=False)
+    assert [r.status for r in report.results] == ["cached", "cached", "error"]
+    assert "is read-only and its features are not in it" in report.results[2].reason
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()} == before  # nothing written

@@ -10,7 +10,24 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "umask_mode", "display_path", "write_csv", "read_csv"]
+__all__ = ["writable_dir", "atomic_path", "atomic_write_text", "atomic_write_bytes", "umask_mode", "display_path", "write_csv", "read_csv"]
+
+
+def writable_dir(path):
+    """Create the folder ``path`` if needed and tell whether files can be written in it:
+    ``(True, None)`` or ``(False, reason)``. A real write is tried (``os.access`` does not
+    see every read-only case)."""
+    path = Path(path)
+    try:
+        if path.exists() and not path.is_dir():
+            return False, "it exists and is not a folder"
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return False, exc.strerror or str(exc)
+    return True, None
 
 
 def write_csv(path, columns):

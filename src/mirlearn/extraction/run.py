@@ -32,7 +32,7 @@ import numpy as np
 from .._version import __version__
 from ..errors import AudioError, MirlearnError, ParameterError
 from ..features import DEFAULT_FEATURES, resolve_params
-from ..fileio import atomic_path, atomic_write_text, display_path
+from ..fileio import atomic_path, atomic_write_text, display_path, writable_dir
 
 __all__ = ["ExtractionConfig", "ExtractionReport", "FileResult", "extract_files", "FeatureStore", "process_file"]
 
@@ -145,8 +145,9 @@ class ExtractionReport:
         return "\n".join(lines)
 
 
-def process_file(path, config, store_dir):
-    """Extract one file into the store; never raises for a bad file.
+def process_file(path, config, store_dir, *, read_only=False):
+    """Extract one file into the store; never raises for a bad file. ``read_only``: only
+    look the file up in the store (a read-only cache); a file not in it is an error result.
 
     Returns
     -------
@@ -174,7 +175,11 @@ def process_file(path, config, store_dir):
             meta, damaged = _check_entry(entry, config)
             if meta is not None:
                 return FileResult(path, "cached", key, None, meta["n_frames"], meta["duration"], meta["warnings"], meta["summary"])
-            _discard(entry)
+            if not read_only:
+                _discard(entry)
+        if read_only:
+            why = f"its cached features are damaged ({damaged})" if damaged else "its features are not in it"
+            raise MirlearnError(f"the feature cache {str(Path(store_dir).parent)!r} is read-only and {why}; give a writable --cache")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             y, sr = audio.decode(data, name=path, sr=config.sr)
@@ -332,8 +337,18 @@ def extract_files(
     config = (config or ExtractionConfig()).validate()
     out = Path(out)
     store = out / "store"
-    store.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "config.json", json.dumps(config.to_json(), indent=2))
+    ok, why = writable_dir(out)
+    read_only = not ok
+    if read_only:
+        if not store.is_dir():
+            raise ParameterError(
+                f"cannot write the features into {str(out)!r}: {why}; choose another folder (--out of extract; "
+                "--cache or $MIRLEARN_CACHE of train, evaluate and predict)"
+            )
+        # a read-only cache still serves what it holds; nothing is written to it
+    else:
+        store.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "config.json", json.dumps(config.to_json(), indent=2))
     paths = [str(p) for p in paths]
     if n_jobs is None:
         n_jobs = os.cpu_count() or 1
@@ -345,7 +360,7 @@ def extract_files(
     t0 = time.perf_counter()
     results = {}
     bar = tqdm(total=len(paths), unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
-    log = (out / "extract.log").open("a", encoding="utf-8", errors="surrogateescape")  # file names as their bytes
+    log = open(os.devnull if read_only else out / "extract.log", "a", encoding="utf-8", errors="surrogateescape")
     log.write(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} mirlearn {__version__} extract: {len(paths)} file(s)\n")
 
     def record(i, res):
@@ -360,7 +375,10 @@ def extract_files(
             bar.set_postfix_str(f"{sum(r.status == 'error' for r in results.values())} failed")
 
     try:
-        if scheduler is not None:
+        if read_only:
+            for i, p in enumerate(paths):
+                record(i, process_file(p, config, store, read_only=True))
+        elif scheduler is not None:
             # Dask workers run in other folders, on other machines: give them absolute paths
             _run_dask([os.path.abspath(p) for p in paths], config, store.resolve(), scheduler, record)
         elif n_jobs == 1 or len(paths) <= 1:
@@ -371,7 +389,7 @@ def extract_files(
     finally:
         bar.close()
         log.close()
-        if results:
+        if results and not read_only:
             _write_tables(out, [results[i] for i in sorted(results)])
     report = ExtractionReport(out, [results[i] for i in range(len(paths))], time.perf_counter() - t0)
     return report

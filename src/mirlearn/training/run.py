@@ -42,7 +42,7 @@ from ..errors import MirlearnWarning, ParameterError
 from ..evaluation import aggregate_folds, classification_metrics, tagging_metrics
 from ..evaluation.metrics import choose_thresholds
 from ..extraction import default_cache, gather
-from ..fileio import atomic_write_text, umask_mode, write_csv
+from ..fileio import atomic_write_text, umask_mode, writable_dir, write_csv
 from ..inference import Bundle
 from ..models import get_model_spec
 from .config import load_config, resolve_config
@@ -108,6 +108,9 @@ def _prepare_out(out, overwrite):
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ParameterError(f"--out {str(out)!r} exists and is not a folder")
+    ok, why = writable_dir(out.parent)
+    if not ok:
+        raise ParameterError(f"cannot write the run directory {str(out)!r}: {why} ({str(out.parent)!r}); choose another --out")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise ParameterError(
             f"run directory {str(out)!r} is not empty; choose another --out, or pass --overwrite to replace it"
