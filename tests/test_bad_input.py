@@ -268,3 +268,15 @@ def test_a_read_only_cache_serves_what_it_holds(odd_names, monkeypatch, tmp_path
     assert [r.status for r in report.results] == ["cached", "cached", "error"]
     assert "is read-only and its features are not in it" in report.results[2].reason
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()} == before  # nothing written
+
+
+def test_a_failed_rerun_leaves_the_run_directory_as_it_was(odd_names, env, tmp_path):
+    root, _ = odd_names
+    run = tmp_path / "run"
+    assert cli(env, "train", "--data", root, "--model", "knn", "--out", run, "--no-progress").returncode == 0
+    before = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    r = cli(env, "train", "--data", root, "--model", "logreg", "--out", run, "--overwrite", "--folds", "40", "--no-progress")
+    assert r.returncode == 2  # too few items for 40 folds
+    after = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    assert after == before  # config.yaml still names knn, and the knn model is still there
+    assert "model: knn" in (run / "config.yaml").read_text()
