@@ -280,3 +280,68 @@ def test_a_failed_rerun_leaves_the_run_directory_as_it_was(odd_names, env, tmp_p
     after = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
     assert after == before  # config.yaml still names knn, and the knn model is still there
     assert "model: knn" in (run / "config.yaml").read_text()
+
+
+@pytest.mark.slow
+def test_kills_at_five_moments_never_leave_an_unreadable_table_and_resume_exactly(tmp_path):
+    """SIGKILL of extract's whole process group at 5 moments (4 random, 1 while the index
+    table is being written); after each, a re-run gives the tables and arrays of an
+    uninterrupted run, and no table is ever unreadable."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import numpy as np
+    import pyarrow.parquet as pq
+    import soundfile as sf
+
+    from .conftest import synthetic_clip
+
+    rng = np.random.default_rng(7)
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for i in range(16):
+        sf.write(clips / f"c{i:02d}.wav", synthetic_clip(["tone", "noise", "clicks"][i % 3], rng, seconds=20.0), 22050)
+    base = [sys.executable, "-m", "mirlearn", "extract", str(clips), "--features", "mfcc,chroma_stft,rms", "--jobs", "2",
+            "--no-progress"]
+
+    def run(out, env=None):
+        return subprocess.run(base + ["--out", str(out)], capture_output=True, text=True, env=env, timeout=300)
+
+    def snapshot(out):
+        index = pq.read_table(out / "index.parquet").to_pydict()
+        rows = sorted(zip(index["path"], index["status"], index["key"], index["n_frames"]))
+        rows = [(p, "ok" if s == "cached" else s, k, n) for p, s, k, n in rows]
+        summaries = pq.read_table(out / "summaries.parquet").to_pydict()
+        arrays = {p.relative_to(out): np.load(p) for p in sorted((out / "store").glob("*/*.npy"))}
+        return rows, summaries, arrays
+
+    assert run(tmp_path / "reference").returncode == 0
+    ref_rows, ref_summaries, ref_arrays = snapshot(tmp_path / "reference")
+    moments = list(rng.uniform(0.3, 4.0, size=4)) + ["tables"]
+    slow_tables = dict(os.environ, MIRLEARN_TEST_TABLE_DELAY="2")
+    for k, moment in enumerate(moments):
+        out = tmp_path / f"killed{k}"
+        p = subprocess.Popen(base + ["--out", str(out)], env=slow_tables, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if moment == "tables":  # wait until the index is being written, then kill
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not list(out.glob(".index.parquet.*.tmp")):
+                time.sleep(0.02)
+            assert list(out.glob(".index.parquet.*.tmp")), "never reached the table writing"
+        else:
+            time.sleep(moment)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        for table in ("index.parquet", "summaries.parquet"):
+            if (out / table).exists():
+                pq.read_table(out / table)  # never torn
+        r = run(out)
+        assert r.returncode == 0, r.stderr
+        rows, summaries, arrays = snapshot(out)
+        assert rows == ref_rows
+        assert summaries == ref_summaries
+        assert arrays.keys() == ref_arrays.keys()
+        for name, a in arrays.items():
+            np.testing.assert_array_equal(a, ref_arrays[name])

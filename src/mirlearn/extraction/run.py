@@ -495,6 +495,8 @@ def _write_tables(out, results):
     this_run = {row["path_bytes"] for row in index_rows}
     types = {"path": pa.string(), "path_bytes": pa.binary(), "status": pa.string(), "reason": pa.string(),
              "key": pa.string(), "n_frames": pa.int64(), "duration": pa.float64(), "warnings": pa.string()}
+    # fault-injection tests set this to widen the window in which the tables are written
+    delay = float(os.environ.get("MIRLEARN_TEST_TABLE_DELAY", "0") or 0)
     with open(out / ".tables.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         index = merged(rows_of(out / "index.parquet"), index_rows)
@@ -502,6 +504,7 @@ def _write_tables(out, results):
         # written whole, then renamed: a concurrent reader or a kill never sees a torn table
         with atomic_path(out / "index.parquet") as tmp:
             pq.write_table(table, tmp)
+            time.sleep(delay)
         old = [r for r in rows_of(out / "summaries.parquet") if r["path_bytes"] not in this_run]
         summaries = merged(old, summary_rows)
         if summaries:
