@@ -50,7 +50,7 @@ def test_evaluate_test_split_of_a_cv_run_refuses(clips, env, tmp_path):
     assert r.returncode == 0, r.stderr
     r = cli(env, "evaluate", out, "--data", root, "--split", "test")
     assert r.returncode != 0
-    assert "fitted on all of them" in r.stderr and "--split all" in r.stderr
+    assert "was fitted on them" in r.stderr and "--split all" in r.stderr
     r = cli(env, "evaluate", out, "--data", root, "--split", "all", "--json")
     assert r.returncode == 0, r.stderr
     m = json.loads(r.stdout)
@@ -264,3 +264,27 @@ def test_missing_group_by_column_is_an_error(tmp_path):
     m.write_text("path,label\na.wav,x\n")
     with pytest.raises(ParameterError, match="no column 'instrument_pitch'"):
         load_dataset(m, group_by="instrument_pitch", check_files=False)
+
+
+def test_evaluate_train_split_is_allowed_and_labelled_and_new_data_needs_split_all(clips, env, tmp_path):
+    root, table = clips
+    t = table.copy()
+    t["split"] = np.where(t["n"] >= 8, "test", "train")
+    m = tmp_path / "m.csv"
+    t[["path", "label", "split"]].to_csv(m, index=False)
+    run = tmp_path / "run"
+    assert cli(env, "train", "--data", m, "--model", "logreg", "--out", run, "--no-progress").returncode == 0
+    r = cli(env, "evaluate", run, "--data", m, "--split", "train", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert "NOT a held-out score" in out["evaluated_on"] and out["n_seen_in_training"] == out["n_items"]
+    # other data, no split column: --split test has nothing to take; --split all scores it
+    other = tmp_path / "other"
+    for kind in ("tone", "noise"):
+        (other / kind).mkdir(parents=True)
+        for i in range(2):
+            sf.write(other / kind / f"{i}.wav", synthetic_clip(kind, np.random.default_rng(i)), SR)
+    r = cli(env, "evaluate", run, "--data", other, "--split", "test")
+    assert r.returncode == 2 and "use --split all" in r.stderr and "fitted" not in r.stderr
+    r = cli(env, "evaluate", run, "--data", other, "--split", "all", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["n_seen_in_training"] == 0

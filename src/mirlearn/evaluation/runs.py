@@ -60,9 +60,11 @@ def evaluate_run(run_dir, data, *, split="test", cache=None, progress=False, tru
     Raises
     ------
     LeakError
-        ``split`` is not ``'all'`` and some of the items to score were used to fit or select
+        ``split`` is ``'test'`` and some of the items to score were used to fit or select
         the model (for example ``--split test`` on a cross-validation run, whose final model
-        was fitted on every item). Its scores are in the run's ``metrics.json``.
+        was fitted on every item). Its scores are in the run's ``metrics.json``. The
+        ``train``, ``valid`` and ``all`` parts may be scored; the result then says how many
+        of its items the model has seen.
 
     Returns
     -------
@@ -87,27 +89,33 @@ def evaluate_run(run_dir, data, *, split="test", cache=None, progress=False, tru
         items = [it for it in items if (it.split or "train") == split]
         how = f"the manifest's {split!r} split"
     elif split == "test":
-        items = [it for it in items if _norm(it.path) in run_test]
-        how = "the run's own test split (split.csv)"
-        if not items:
-            raise LeakError(
-                f"{data} has no split column and none of its items is in the run's test split: the run's model "
-                f"was fitted on all of them ({_describe_run(run_dir)}). Its held-out scores are in "
-                f"{Path(run_dir) / 'metrics.json'}; evaluate on other data, or use --split all to score these "
-                "items knowing the model has seen them."
+        in_test = [it for it in items if _norm(it.path) in run_test]
+        if not in_test:
+            if any(_norm(it.path) in fit for it in items):
+                raise LeakError(
+                    f"{data} has no split column and none of its items is in the run's test split: the run's model "
+                    f"was fitted on them ({_describe_run(run_dir)}). Its held-out scores are in "
+                    f"{Path(run_dir) / 'metrics.json'}; evaluate on other data, or use --split all to score these "
+                    "items knowing the model has seen them."
+                )
+            raise ParameterError(
+                f"{data} has no split column and none of its items is in the run's test split; to score all of "
+                "them (the model has not seen them), use --split all"
             )
+        items = in_test
+        how = "the run's own test split (split.csv)"
     else:
         raise ParameterError(f"--split {split} needs a manifest with a split column")
     if not items:
         raise ParameterError(f"no items to evaluate in {data} for split {split!r}")
     seen = [it for it in items if _norm(it.path) in fit]
-    if seen and split != "all":
+    if seen and split == "test":
         raise LeakError(
             f"{len(seen)} of the {len(items)} item(s) of {how} were used to fit or select this model "
             f"({_describe_run(run_dir)}; e.g. {seen[0].path}): scoring them would not measure generalisation. "
             f"The run's held-out scores are in {Path(run_dir) / 'metrics.json'}; use --split all to score them anyway."
         )
-    if split == "all" and seen:
+    if seen:  # --split all, train or valid: allowed, and said plainly
         how += f", {len(seen)} of which the model was trained or selected on: NOT a held-out score"
         echo(f"warning: {len(seen)} of the {len(items)} item(s) were used to fit or select this model; "
              "this score does not measure generalisation")
