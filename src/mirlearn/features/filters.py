@@ -33,6 +33,7 @@ __all__ = [
     "fft_frequencies",
     "mel_filterbank",
     "chroma_filterbank",
+    "log_filterbank",
     "cq_to_chroma",
     "cqt_frequencies",
     "relative_bandwidth",
@@ -296,6 +297,48 @@ def mel_filterbank(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, nor
 
 
 @lru_cache(maxsize=64)
+@lru_cache(maxsize=64)
+def log_filterbank(*, sr, n_fft, bands_per_octave=12, fmin=30.0, fmax=17000.0, fref=440.0, norm=True):
+    """Triangular filters on a logarithmic frequency axis, as madmom's
+    ``LogarithmicFilterbank`` (``unique_filters=True``): centres ``bands_per_octave`` per
+    octave, aligned to ``fref``, snapped to FFT bins; centres that fall on the same bin are
+    merged, so low bands are single bins.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bands, 1 + n_fft // 2)], float32
+        With ``norm``, each filter sums to 1.
+
+    References
+    ----------
+    Böck, S., Korzeniowski, F., Schlüter, J., Krebs, F., & Widmer, G. "madmom: a new Python
+    audio and music signal processing library." ACM Multimedia 2016.
+    """
+    if bands_per_octave <= 0 or fmin <= 0 or fmax <= fmin:
+        raise ParameterError(f"log_filterbank needs bands_per_octave > 0 and 0 < fmin < fmax, got {bands_per_octave}, {fmin}, {fmax}")
+    n_bins = 1 + n_fft // 2
+    fmax = min(fmax, sr / 2.0)
+    lo = np.floor(np.log2(fmin / fref) * bands_per_octave)
+    hi = np.ceil(np.log2(fmax / fref) * bands_per_octave)
+    freqs = fref * 2.0 ** (np.arange(lo, hi + 1) / bands_per_octave)
+    freqs = freqs[(freqs >= fmin) & (freqs <= fmax)]
+    bins = np.unique(np.round(freqs * n_fft / sr).astype(int))
+    bins = bins[(bins >= 0) & (bins < n_bins)]
+    fb = []
+    for start, centre, stop in zip(bins[:-2], bins[1:-1], bins[2:]):
+        f = np.zeros(n_bins)
+        if centre - start < 2 and stop - centre < 2:
+            f[centre] = 1.0
+        else:
+            f[start:centre + 1] = np.linspace(0.0, 1.0, centre - start + 1)
+            f[centre:stop + 1] = np.linspace(1.0, 0.0, stop - centre + 1)
+            f[centre] = 1.0
+        if norm:
+            f /= f.sum()
+        fb.append(f)
+    return _freeze(np.asarray(fb, dtype=np.float32))
+
+
 def chroma_filterbank(*, sr, n_fft, n_chroma=12, tuning=0.0, ctroct=5.0, octwidth=2, norm=2, base_c=True):
     """STFT-bin to chroma filterbank, as :func:`librosa.filters.chroma` (Ellis's
     ``fft2chromamx``), memoised.
