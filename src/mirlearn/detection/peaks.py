@@ -29,7 +29,7 @@ PEAK_PICKING_DEFAULTS = dict(threshold=0.5, smooth=0.0, pre_max=0.01, post_max=0
 
 #: The grid searched on validation data by default (thresholds for activations in [0, 1]).
 DEFAULT_GRID = dict(
-    threshold=[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7],
+    threshold=[0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8],
     pre_max=[0.01, 0.03],
     post_max=[0.01, 0.03],
     pre_avg=[0.0, 0.1],

@@ -34,6 +34,7 @@ __all__ = [
     "mel_filterbank",
     "chroma_filterbank",
     "log_filterbank",
+    "logfreq_interpolation",
     "cq_to_chroma",
     "cqt_frequencies",
     "relative_bandwidth",
@@ -337,6 +338,28 @@ def log_filterbank(*, sr, n_fft, bands_per_octave=12, fmin=30.0, fmax=17000.0, f
             f /= f.sum()
         fb.append(f)
     return _freeze(np.asarray(fb, dtype=np.float32))
+
+
+@lru_cache(maxsize=32)
+def logfreq_interpolation(*, sr, n_fft, fmin, n_bins, bins_per_octave):
+    """Linear interpolation of an STFT's bins at log-spaced frequencies
+    ``fmin * 2 ** (k / bins_per_octave)``: a log-frequency spectrogram as one matrix product
+    (each row has two non-zero weights that sum to 1).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bins, 1 + n_fft // 2)], float32
+    """
+    freqs = fmin * 2.0 ** (np.arange(n_bins) / bins_per_octave)
+    if freqs[-1] >= sr / 2:
+        raise ParameterError(f"the top bin ({freqs[-1]:.0f} Hz) is above the Nyquist frequency of sr={sr}; lower n_bins or fmin")
+    pos = freqs * n_fft / sr
+    lo = np.floor(pos).astype(int)
+    frac = pos - lo
+    M = np.zeros((n_bins, 1 + n_fft // 2), dtype=np.float32)
+    M[np.arange(n_bins), lo] = 1 - frac
+    M[np.arange(n_bins), lo + 1] += frac
+    return _freeze(M)
 
 
 def chroma_filterbank(*, sr, n_fft, n_chroma=12, tuning=0.0, ctroct=5.0, octwidth=2, norm=2, base_c=True):

@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
-from .filters import log_filterbank, mel_filterbank
+from .filters import log_filterbank, logfreq_interpolation, mel_filterbank
 from .spectral import n_frames as _n_frames
 from .spectral import stft
 
-__all__ = ["hop_for", "frame_count", "multires_logmel", "log_filtered_spectrogram"]
+__all__ = ["hop_for", "frame_count", "multires_logmel", "log_filtered_spectrogram", "logfreq_spectrogram"]
 
 
 def hop_for(sr, fps):
@@ -84,3 +84,17 @@ def log_filtered_spectrogram(y, *, sr=44100, fps=100, n_fft=2048, bands_per_octa
     y = np.asarray(y, dtype=np.float32)
     fb = log_filterbank(sr=sr, n_fft=n_fft, bands_per_octave=bands_per_octave, fmin=fmin, fmax=fmax, norm=True)
     return np.log10(mul * (fb @ _spec(y, sr=sr, fps=fps, n_fft=n_fft)) + add).astype(np.float32)
+
+
+def logfreq_spectrogram(y, *, sr=16000, fps=100, n_fft=2048, fmin=32.703195662574835, n_bins=360, bins_per_octave=60):
+    """``log(1 + 10 |STFT|)`` interpolated at ``n_bins`` log-spaced frequencies from ``fmin``
+    (default C1, six octaves at 20-cent resolution: CREPE's pitch grid), the input of the
+    pitch network.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bins, n_frames)], float32
+    """
+    y = np.asarray(y, dtype=np.float32)
+    M = logfreq_interpolation(sr=sr, n_fft=n_fft, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave)
+    return np.log1p(10.0 * (M @ _spec(y, sr=sr, fps=fps, n_fft=n_fft))).astype(np.float32)

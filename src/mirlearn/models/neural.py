@@ -10,24 +10,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._version import __version__
 from ..errors import ParameterError
+from .frame_nets import FRAME_NETWORKS
+from .serial import _Serializable
 
 __all__ = ["VGGishCNN", "ShortChunkResNet", "CRNN", "build_network", "from_serialized", "NETWORKS"]
-
-
-class _Serializable(nn.Module):
-    def get_config(self):
-        return dict(self._config)
-
-    def serialize(self):
-        """``{name, config, state_dict, versions}``: enough to rebuild the model."""
-        return {
-            "name": self.NAME,
-            "config": self.get_config(),
-            "state_dict": self.state_dict(),
-            "versions": {"mirlearn": __version__, "torch": str(torch.__version__)},
-        }
 
 
 def _conv_block(cin, cout, pool):
@@ -148,7 +135,7 @@ class CRNN(_Serializable):
         return self.head(self.dropout(out[:, -1]))
 
 
-NETWORKS = {cls.NAME: cls for cls in (VGGishCNN, ShortChunkResNet, CRNN)}
+NETWORKS = {cls.NAME: cls for cls in (VGGishCNN, ShortChunkResNet, CRNN)} | FRAME_NETWORKS
 
 
 def build_network(name, **config):

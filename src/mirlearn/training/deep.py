@@ -22,6 +22,7 @@ with no code change.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -152,8 +153,6 @@ def train_network(net, cfg, *, train_files, train_targets, valid_files, valid_ta
     what prediction needs (chunk length, normalisation), ``history`` the per-epoch metrics
     (on rank 0) and ``rank`` this process's global rank (0 without DDP)."""
     import lightning as L
-    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-    from lightning.pytorch.loggers import CSVLogger
 
     from ..errors import ParameterError
 
@@ -172,7 +171,29 @@ def train_network(net, cfg, *, train_files, train_targets, valid_files, valid_ta
     train_dl = DataLoader(train_ds, batch_size=cfg["batch_size"], shuffle=True, generator=g, drop_last=len(train_ds) > cfg["batch_size"], **loaders)
     valid_dl = DataLoader(valid_ds, batch_size=cfg["batch_size"], shuffle=False, **loaders)
     module = _lightning_module(net, multilabel=multilabel, lr=cfg["lr"], weight_decay=cfg["weight_decay"], epochs=cfg["epochs"])
-    ckpt = ModelCheckpoint(dirpath=str(out_dir / "checkpoints"), filename="best", monitor="val_loss", mode="min", save_top_k=1)
+    trainer, ckpt = make_trainer(cfg, out_dir, progress=progress)
+    trainer.fit(module, train_dl, valid_dl)
+    best = trainer.strategy.broadcast(ckpt.best_model_path)  # rank 0 saved it
+    if best:
+        # the checkpoint this run just wrote; its weights are all that is read back
+        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
+        module.load_state_dict(state)
+    net.eval()
+    history = _history(out_dir / "logs" / "metrics.csv") if trainer.is_global_zero else []
+    extra = {"chunk_frames": int(chunk_frames), "norm_mean": mean, "norm_std": std, "epochs_run": trainer.current_epoch}
+    return extra, history, trainer.global_rank
+
+
+def make_trainer(cfg, out_dir, *, progress=True):
+    """The Lightning trainer of every deep model: early stopping on the validation loss, the
+    best checkpoint kept (``out_dir/checkpoints/best.ckpt``), CSV logs, deterministic; the
+    accelerator, devices, strategy and nodes from the configuration. Returns
+    ``(trainer, checkpoint_callback)``."""
+    import lightning as L
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+    from lightning.pytorch.loggers import CSVLogger
+
+    ckpt = ModelCheckpoint(dirpath=str(Path(out_dir) / "checkpoints"), filename="best", monitor="val_loss", mode="min", save_top_k=1)
     trainer = L.Trainer(
         max_epochs=cfg["epochs"],
         accelerator=cfg["accelerator"],
@@ -186,16 +207,7 @@ def train_network(net, cfg, *, train_files, train_targets, valid_files, valid_ta
         log_every_n_steps=1,
         deterministic=True,
     )
-    trainer.fit(module, train_dl, valid_dl)
-    best = trainer.strategy.broadcast(ckpt.best_model_path)  # rank 0 saved it
-    if best:
-        # the checkpoint this run just wrote; its weights are all that is read back
-        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
-        module.load_state_dict(state)
-    net.eval()
-    history = _history(out_dir / "logs" / "metrics.csv") if trainer.is_global_zero else []
-    extra = {"chunk_frames": int(chunk_frames), "norm_mean": mean, "norm_std": std, "epochs_run": trainer.current_epoch}
-    return extra, history, trainer.global_rank
+    return trainer, ckpt
 
 
 def _history(csv_path):

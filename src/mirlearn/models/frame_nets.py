@@ -1,0 +1,138 @@
+"""Frame-level networks: plain ``nn.Module``s with ``get_config()`` and ``serialize()``.
+
+Input ``(batch, n_channels, n_bands, n_frames + 2 * context)`` spectrogram frames (time
+last); output logits ``(batch, n_classes, n_frames)``: one per frame. ``context`` is the
+number of frames each network consumes on either side (its receptive field beyond the frame),
+so that a whole file is processed in one pass after padding it by ``context`` frames.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .serial import _Serializable
+
+__all__ = ["OnsetCNN", "DrumCRNN", "PitchCNN", "FRAME_NETWORKS"]
+
+
+class OnsetCNN(_Serializable):
+    """Schlüter & Böck's onset CNN, fully convolutional in time.
+
+    Conv (3 bands × 7 frames, 10 maps) → max-pool 3 bands → conv (3 × 3, 20 maps) → max-pool
+    3 bands → a dense layer over the remaining bands and 7 frames (256 units) → one output per
+    class. Valid convolutions in time: 15 frames (7 each side) make one output, as in the
+    paper's 15-frame input windows. Batch norm after each convolution (not in the paper) makes
+    training on small data stable.
+
+    References
+    ----------
+    Schlüter, J., & Böck, S. "Improved musical onset detection with convolutional neural
+    networks." ICASSP 2014.
+    """
+
+    NAME = "onset_cnn"
+
+    def __init__(self, n_classes=1, n_channels=3, n_bands=80, maps=(10, 20), dense=256, dropout=0.5):
+        super().__init__()
+        self._config = dict(n_classes=n_classes, n_channels=n_channels, n_bands=n_bands, maps=list(maps), dense=dense, dropout=dropout)
+        m1, m2 = maps
+        self.conv = nn.Sequential(
+            nn.Conv2d(n_channels, m1, (3, 7)),
+            nn.BatchNorm2d(m1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d((3, 1)),
+            nn.Conv2d(m1, m2, (3, 3)),
+            nn.BatchNorm2d(m2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d((3, 1)),
+        )
+        f = ((n_bands - 2) // 3 - 2) // 3
+        self.dense = nn.Sequential(nn.Dropout(dropout), nn.Conv2d(m2, dense, (f, 7)), nn.ReLU(inplace=True), nn.Dropout(dropout))
+        self.out = nn.Conv2d(dense, n_classes, 1)
+        self.context = 7
+
+    def forward(self, x):
+        return self.out(self.dense(self.conv(x))).squeeze(2)
+
+
+class DrumCRNN(_Serializable):
+    """Convolutional recurrent network for drum transcription: two conv blocks (two 3×3
+    convolutions with batch norm each, max-pool 3 bands), a bidirectional GRU over time, a
+    sigmoid output per instrument and frame. Convolutions are valid in time (their context:
+    4 frames each side), so chunks and whole files give the same outputs away from the GRU.
+
+    References
+    ----------
+    Vogl, R., Dorfer, M., Widmer, G., & Knees, P. "Drum transcription via joint beat and drum
+    modeling using convolutional recurrent neural networks." ISMIR 2017.
+    """
+
+    NAME = "drum_crnn"
+
+    def __init__(self, n_classes=3, n_channels=3, n_bands=80, maps=(32, 64), rnn_hidden=64, rnn_layers=2, dropout=0.3):
+        super().__init__()
+        self._config = dict(n_classes=n_classes, n_channels=n_channels, n_bands=n_bands, maps=list(maps),
+                            rnn_hidden=rnn_hidden, rnn_layers=rnn_layers, dropout=dropout)
+        layers, cin, f = [], n_channels, n_bands
+        for m in maps:
+            layers += [nn.Conv2d(cin, m, (3, 3), padding=(1, 0)), nn.BatchNorm2d(m), nn.ReLU(inplace=True),
+                       nn.Conv2d(m, m, (3, 3), padding=(1, 0)), nn.BatchNorm2d(m), nn.ReLU(inplace=True),
+                       nn.MaxPool2d((3, 1)), nn.Dropout(dropout)]
+            cin, f = m, f // 3
+        self.conv = nn.Sequential(*layers)
+        self.rnn = nn.GRU(cin * f, rnn_hidden, num_layers=rnn_layers, batch_first=True, bidirectional=True,
+                          dropout=dropout if rnn_layers > 1 else 0.0)
+        self.out = nn.Linear(2 * rnn_hidden, n_classes)
+        self.context = 2 * len(maps)
+
+    def forward(self, x):
+        h = self.conv(x)  # (b, c, f, t)
+        b, c, f, t = h.shape
+        h, _ = self.rnn(h.reshape(b, c * f, t).transpose(1, 2))
+        return self.out(h).transpose(1, 2)
+
+
+class PitchCNN(_Serializable):
+    """Monophonic pitch as classification over log-frequency bins, per frame.
+
+    Input: a log-frequency spectrogram with ``bins_per_octave`` bins per octave; output:
+    logits over the same pitch bins (CREPE's 20-cent bins at 60 per octave) plus one
+    "unvoiced" logit (the last). Convolutions along frequency are shared across pitch, so
+    a pattern learnt at one pitch is recognised at another (translation in log frequency);
+    a wide kernel spanning several octaves sees the harmonics. Valid in time (context 2).
+
+    References
+    ----------
+    Kim, J. W., Salamon, J., Li, P., & Bello, J. P. "CREPE: A convolutional representation for
+    pitch estimation." ICASSP 2018. Bittner, R. M., McFee, B., Salamon, J., Li, P., & Bello,
+    J. P. "Deep salience representations for f0 estimation in polyphonic music." ISMIR 2017.
+    """
+
+    NAME = "pitch_cnn"
+
+    def __init__(self, n_bins=360, n_channels=1, maps=(16, 16, 16), harmonic_span=180, dropout=0.1):
+        super().__init__()
+        self._config = dict(n_bins=n_bins, n_channels=n_channels, maps=list(maps), harmonic_span=harmonic_span, dropout=dropout)
+        m1, m2, m3 = maps
+        self.conv = nn.Sequential(
+            nn.Conv2d(n_channels, m1, (5, 3), padding=(2, 0)), nn.BatchNorm2d(m1), nn.ReLU(inplace=True),
+            nn.Conv2d(m1, m2, (5, 3), padding=(2, 0)), nn.BatchNorm2d(m2), nn.ReLU(inplace=True),
+            # harmonics: a kernel spanning `harmonic_span` bins above each pitch bin
+            nn.ConstantPad2d((0, 0, 0, harmonic_span - 1), 0.0),
+            nn.Conv2d(m2, m3, (harmonic_span, 1)), nn.BatchNorm2d(m3), nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+        )
+        self.pitch = nn.Conv2d(m3, 1, 1)
+        self.voicing = nn.Linear(m3, 1)
+        self.context = 2
+        self.n_bins = n_bins
+
+    def forward(self, x):
+        h = self.conv(x)  # (b, m3, n_bins, t)
+        pitch = self.pitch(h).squeeze(1)  # (b, n_bins, t)
+        unvoiced = self.voicing(h.amax(dim=2).transpose(1, 2)).transpose(1, 2)  # (b, 1, t)
+        return torch.cat([pitch, unvoiced], dim=1)
+
+
+FRAME_NETWORKS = {cls.NAME: cls for cls in (OnsetCNN, DrumCRNN, PitchCNN)}

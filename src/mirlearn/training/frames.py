@@ -1,0 +1,610 @@
+"""Frame-level training: onsets, drums and pitch, through the same Lightning layer as
+classification.
+
+:func:`train_frames` reads paired data (:func:`mirlearn.data.frames.load_paired`), computes
+each file's input features and frame targets, and trains a frame network on random chunks
+(``chunk_frames`` output frames plus the network's context). Early stopping and the best
+checkpoint follow the validation loss; then the post-processing is tuned on the validation
+files (peak picking per class; voicing threshold for pitch) and applied unchanged to the
+test files. Nothing about the test part is used before it is scored.
+
+Parts: the manifest's ``split`` column; else ``fold`` (given folds, e.g. Böck's) or
+``folds: K`` (group-aware random folds) for cross-validation; else a seeded group-aware
+holdout. In every case the validation part is carved from the training part (``valid_size``),
+groups kept whole; a group is the manifest's ``group`` (stems or takes of one song) or the file.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AudioError, MirlearnWarning, ParameterError
+from ..fileio import atomic_write_text, write_csv
+
+__all__ = ["FRAME_DEFAULTS", "TASK_SPECS", "train_frames", "prepare_files", "split_items"]
+
+#: The tasks: classes, input features, default network and post-processing.
+TASK_SPECS = {
+    "onsets": dict(
+        classes=["onset"],
+        features=dict(kind="multires_logmel", sr=44100, fps=100, n_ffts=[1024, 2048, 4096], n_mels=80, fmin=27.5, fmax=16000.0),
+        model="onset_cnn",
+    ),
+    "drums": dict(
+        classes=["KD", "SD", "HH"],
+        features=dict(kind="multires_logmel", sr=44100, fps=100, n_ffts=[1024, 2048, 4096], n_mels=80, fmin=27.5, fmax=16000.0),
+        model="drum_crnn",
+    ),
+    "pitch": dict(
+        classes=["f0"],
+        features=dict(kind="logfreq", sr=16000, fps=100, n_fft=2048, fmin=32.703195662574835, n_bins=360, bins_per_octave=60),
+        model="pitch_cnn",
+    ),
+}
+
+#: Every configuration key of a frame-level run, with its default.
+FRAME_DEFAULTS = {
+    "seed": 0,
+    "folds": None,
+    "valid_size": 0.15,
+    "test_size": 0.2,
+    "classes": None,
+    "features": {},
+    "network": {},
+    "loss": "bce",
+    "widen": 1,
+    "widen_weight": 0.5,
+    "epochs": 30,
+    "batch_size": 16,
+    "chunk_frames": 200,
+    "chunks_per_file": 8,
+    "lr": 1e-3,
+    "weight_decay": 1e-4,
+    "patience": 5,
+    "grid": None,
+    "viterbi": False,
+    "final_model": True,
+    "augment": {"gain_db": 0.0},
+    "accelerator": "auto",
+    "devices": "auto",
+    "strategy": "auto",
+    "num_nodes": 1,
+    "num_workers": 0,
+}
+
+
+def resolve_frame_config(task, *layers):
+    if task not in TASK_SPECS:
+        raise ParameterError(f"--task must be one of {', '.join(TASK_SPECS)}, got {task!r}")
+    cfg = copy.deepcopy(FRAME_DEFAULTS)
+    if task == "pitch":
+        cfg.update(loss="ce", widen=0, chunk_frames=100)
+    for layer in layers:
+        for k, v in (layer or {}).items():
+            if k in ("model", "task"):
+                continue
+            if k not in FRAME_DEFAULTS:
+                import difflib
+
+                near = difflib.get_close_matches(k, list(FRAME_DEFAULTS), n=1)
+                raise ParameterError(f"unknown config key {k!r} for --task {task}" + (f" (did you mean {near[0]!r}?)" if near else "")
+                                     + f"; valid keys: {', '.join(sorted(FRAME_DEFAULTS))}")
+            cfg[k] = v
+    for k in ("epochs", "batch_size", "chunk_frames", "chunks_per_file", "patience"):
+        if not (isinstance(cfg[k], int) and cfg[k] >= 1):
+            raise ParameterError(f"{k} must be a positive integer, got {cfg[k]!r}")
+    if not 0 < cfg["valid_size"] < 1:
+        raise ParameterError(f"valid_size must be a fraction in (0, 1), got {cfg['valid_size']!r}")
+    feats = {**TASK_SPECS[task]["features"]}
+    bad = set(cfg["features"]) - set(feats)
+    if bad:
+        raise ParameterError(f"unknown feature parameter(s) {', '.join(sorted(bad))}; known: {', '.join(k for k in feats if k != 'kind')}")
+    cfg["features"] = {**feats, **cfg["features"]}
+    cfg["classes"] = list(cfg["classes"] or TASK_SPECS[task]["classes"])
+    return cfg
+
+
+# --------------------------------------------------------------------------------------
+# data
+
+
+class _File:
+    __slots__ = ("item", "X", "Y", "reference", "duration")
+
+    def __init__(self, item, X, Y, reference, duration):
+        self.item, self.X, self.Y, self.reference, self.duration = item, X, Y, reference, duration
+
+
+def read_reference(task, annotation, *, classes=None, duration=None):
+    """An item's annotation in the task's form: event times (onsets), ``(times, labels)``
+    (drums), ``(times, f0)`` (pitch; notes files are sampled at 100 fps)."""
+    from .. import annotations as A
+
+    name = str(annotation).lower()
+    if name.endswith(".jams"):
+        kind = {"onsets": "events", "drums": "labelled_events", "pitch": "f0"}[task]
+        return A.read_jams(annotation, kind)
+    if task == "onsets":
+        return A.read_events(annotation, duration=duration)
+    if task == "drums":
+        return A.read_labelled_events(annotation, duration=duration)
+    if name.endswith((".notes", ".mid", ".midi")):
+        iv, p = A.read_midi(annotation)[:2] if name.endswith((".mid", ".midi")) else A.read_notes(annotation, duration=duration)
+        end = float(iv[:, 1].max()) if len(iv) else 0.0
+        t = np.arange(int(np.ceil(max(end, duration or 0) * 100)) + 1) / 100.0
+        return t, A.notes_to_f0(iv, p, times=t)
+    return A.read_f0(annotation, duration=duration)
+
+
+def targets_for(task, reference, *, cfg, n_frames):
+    from ..data.frames import f0_frame_targets, frame_targets, labelled_frame_targets
+
+    fps = cfg["features"]["fps"]
+    if task == "onsets":
+        return frame_targets(reference, fps=fps, n_frames=n_frames, widen=cfg["widen"], widen_weight=cfg["widen_weight"])[None]
+    if task == "drums":
+        t, lab = reference
+        return labelled_frame_targets(t, lab, classes=cfg["classes"], fps=fps, n_frames=n_frames, widen=cfg["widen"],
+                                      widen_weight=cfg["widen_weight"])
+    t, f = reference
+    f0 = f0_frame_targets(t, f, fps=fps, n_frames=n_frames)
+    feats = cfg["features"]
+    n_bins = feats["n_bins"]
+    with np.errstate(divide="ignore"):
+        b = np.round(np.log2(np.where(f0 > 0, f0, 1.0) / feats["fmin"]) * feats["bins_per_octave"]).astype(int)
+    # index n_bins = unvoiced; pitches outside the grid are ignored in the loss (-1)
+    b = np.where(f0 > 0, np.where((b >= 0) & (b < n_bins), b, -1), n_bins)
+    return b[None].astype(np.float32)
+
+
+def prepare_files(task, items, cfg, *, echo=print, progress=False):
+    """Load audio, features, annotations and targets of ``items``; unreadable files and bad
+    annotations are reported and left out. Returns ``(files, skipped)``."""
+    from ..audio import load
+    from ..inference.frames import frame_features
+
+    files, skipped = [], []
+    sr = cfg["features"]["sr"]
+    it = items
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(items, desc="features", unit="file")
+    for item in it:
+        try:
+            y, _ = load(item.path, sr=sr)
+            duration = len(y) / sr
+            ref = read_reference(task, item.annotation, classes=cfg["classes"], duration=duration)
+            X = frame_features(y, cfg["features"])
+            Y = targets_for(task, ref, cfg=cfg, n_frames=X.shape[-1])
+        except (AudioError, ParameterError) as exc:
+            skipped.append((item.path, str(exc)))
+            echo(f"skipped {item.path}: {exc}")
+            continue
+        files.append(_File(item, X, Y, ref, duration))
+    return files, skipped
+
+
+def _carve(groups, idx, fraction, *, seed, salt):
+    """Split ``idx`` into (rest, carved): a seeded ``fraction`` of its groups, whole."""
+    g = sorted({groups[i] for i in idx})
+    np.random.default_rng([seed, salt]).shuffle(g)
+    n = max(1, int(round(fraction * len(g)))) if len(g) > 1 else 0
+    pick = set(g[:n])
+    return [i for i in idx if groups[i] not in pick], [i for i in idx if groups[i] in pick]
+
+
+def split_items(items, *, cfg):
+    """``[(train, valid, test)]`` index lists: one holdout, or one per fold."""
+    rng = np.random.default_rng(cfg["seed"])
+    groups = [it.group or it.path for it in items]
+    uniq = sorted(set(groups))
+
+    def carve(idx, fraction, salt):
+        return _carve(groups, idx, fraction, seed=cfg["seed"], salt=salt)
+
+    splits = [it.split for it in items]
+    if any(s is not None for s in splits) and not cfg["folds"]:
+        tr = [i for i, s in enumerate(splits) if s in (None, "train")]
+        va = [i for i, s in enumerate(splits) if s == "valid"]
+        te = [i for i, s in enumerate(splits) if s == "test"]
+        if not va:
+            tr, va = carve(tr, cfg["valid_size"], 1)
+        return [(tr, va, te)]
+    folds = [it.fold for it in items]
+    if cfg["folds"] or any(f is not None for f in folds):
+        if any(f is not None for f in folds):
+            if any(f is None for f in folds):
+                raise ParameterError("the manifest's fold column is empty for some items; give every item a fold")
+            fold_of = folds
+        else:
+            k = int(cfg["folds"])
+            if k > len(uniq):
+                raise ParameterError(f"folds={k} but only {len(uniq)} group(s) of files")
+            order = list(uniq)
+            rng.shuffle(order)
+            gf = {g: n % k for n, g in enumerate(order)}
+            fold_of = [gf[g] for g in groups]
+        out = []
+        for f in sorted(set(fold_of)):
+            te = [i for i, x in enumerate(fold_of) if x == f]
+            rest = [i for i, x in enumerate(fold_of) if x != f]
+            tr, va = carve(rest, cfg["valid_size"], 100 + int(f))
+            out.append((tr, va, te))
+        return out
+    idx = list(range(len(items)))
+    rest, te = carve(idx, cfg["test_size"], 2)
+    tr, va = carve(rest, cfg["valid_size"] / (1 - cfg["test_size"]), 1)
+    return [(tr, va, te)]
+
+
+# --------------------------------------------------------------------------------------
+# training
+
+
+class _Chunks:
+    """Random chunks (training) or consecutive chunks (validation) of files' features and
+    targets, with the network's context on both sides (zeros, i.e. silence, beyond the
+    file) and a mask of real frames."""
+
+    def __init__(self, files, *, mean, std, context, chunk, train, n_per_file, task, seed, gain_db=0.0):
+        self.files, self.mean, self.std = files, mean[..., None], std[..., None]
+        self.ctx, self.chunk, self.train, self.task = context, chunk, train, task
+        self.n_per_file = n_per_file
+        self.gain_db = gain_db
+        self.index = [] if train else [(k, s) for k, f in enumerate(files) for s in range(0, f.X.shape[-1], chunk)]
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        return len(self.files) * self.n_per_file if self.train else len(self.index)
+
+    def __getitem__(self, i):
+        import torch
+
+        if self.train:
+            f = self.files[i % len(self.files)]
+            T = f.X.shape[-1]
+            start = int(torch.randint(0, max(T - self.chunk, 0) + 1, (1,)))
+        else:
+            k, start = self.index[i]
+            f = self.files[k]
+            T = f.X.shape[-1]
+        lo, hi = start - self.ctx, start + self.chunk + self.ctx
+        X = np.zeros(f.X.shape[:-1] + (hi - lo,), np.float32)
+        a, b = max(lo, 0), min(hi, T)
+        X[..., a - lo:b - lo] = f.X[..., a:b]
+        if self.train and self.gain_db:
+            # a gain change: log(1 + g x) for log(1 + x) features (approximately, per bin)
+            g = 10 ** (float(torch.empty(1).uniform_(-self.gain_db, self.gain_db)) / 20)
+            X = np.log1p(g * np.expm1(X)).astype(np.float32)
+        X = (X - self.mean) / self.std
+        Y = np.zeros((f.Y.shape[0], self.chunk), np.float32)
+        m = np.zeros((1, self.chunk), np.float32)
+        e = min(start + self.chunk, T)
+        Y[:, : e - start] = f.Y[:, start:e]
+        m[:, : e - start] = 1.0
+        if self.task == "pitch":
+            m = m * (Y >= 0)
+        return torch.from_numpy(X.astype(np.float32)), torch.from_numpy(Y), torch.from_numpy(m)
+
+
+def _pitch_ce(logits, targets, mask=None):
+    import torch.nn.functional as F
+
+    t = targets[:, 0].long().clamp_min(0)  # -1 (outside the pitch grid) is masked out
+    loss = F.cross_entropy(logits, t, reduction="none")  # (b, t)
+    if mask is None:
+        return loss.mean()
+    m = mask[:, 0]
+    return (loss * m).sum() / m.sum().clamp_min(1.0)
+
+
+def _frame_module(net, loss_fn, *, lr, weight_decay, epochs):
+    import lightning as L
+    import torch
+
+    class FrameModule(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = net
+
+        def _step(self, batch, stage):
+            x, y, m = batch
+            loss = loss_fn(self.net(x), y, mask=m)
+            self.log(f"{stage}_loss", loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=len(x), sync_dist=True)
+            return loss
+
+        def training_step(self, batch, batch_idx):
+            return self._step(batch, "train")
+
+        def validation_step(self, batch, batch_idx):
+            return self._step(batch, "val")
+
+        def configure_optimizers(self):
+            opt = torch.optim.AdamW(self.parameters(), lr=lr, weight_decay=weight_decay)
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
+            return {"optimizer": opt, "lr_scheduler": sched}
+
+    return FrameModule()
+
+
+def _norm(files):
+    s = ss = 0.0
+    n = 0
+    for f in files:
+        X = f.X.astype(np.float64)
+        s = s + X.sum(-1)
+        ss = ss + (X**2).sum(-1)
+        n += X.shape[-1]
+    mean = s / n
+    std = np.sqrt(np.maximum(ss / n - mean**2, 1e-8))
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=print):
+    """Train a network on prepared files; tune its post-processing on ``valid``. Returns the
+    :class:`~mirlearn.inference.frames.FrameBundle` and the history."""
+    import lightning as L
+    import torch
+    from torch.utils.data import DataLoader
+
+    from ..inference.frames import FrameBundle
+    from ..models.neural import build_network
+    from ..nn.losses import build_loss
+    from .deep import _history, make_trainer
+
+    if not valid:
+        raise ParameterError("frame-level training needs validation files (early stopping, post-processing search); add data or raise valid_size")
+    L.seed_everything(cfg["seed"], workers=True, verbose=False)
+    model_name = cfg.get("model") or TASK_SPECS[task]["model"]
+    C, F_ = train[0].X.shape[:2]
+    net_cfg = dict(cfg["network"])
+    if task == "pitch":
+        net_cfg.setdefault("n_bins", cfg["features"]["n_bins"])
+    else:
+        net_cfg.setdefault("n_classes", len(cfg["classes"]))
+        net_cfg.setdefault("n_bands", F_)
+    net_cfg.setdefault("n_channels", C)
+    net = build_network(model_name, **net_cfg)
+    ctx = int(net.context)
+    mean, std = _norm(train)
+    if task == "pitch":
+        loss_fn, loss_cfg = _pitch_ce, {"type": "ce"}
+    else:
+        loss_fn, loss_cfg = build_loss(cfg["loss"], train_targets=[f.Y for f in train])
+    common = dict(mean=mean, std=std, context=ctx, chunk=cfg["chunk_frames"], task=task, seed=cfg["seed"])
+    train_ds = _Chunks(train, train=True, n_per_file=cfg["chunks_per_file"], gain_db=cfg["augment"].get("gain_db", 0.0), **common)
+    valid_ds = _Chunks(valid, train=False, n_per_file=1, **common)
+    g = torch.Generator().manual_seed(cfg["seed"])
+    kw = dict(num_workers=cfg["num_workers"], persistent_workers=cfg["num_workers"] > 0)
+    train_dl = DataLoader(train_ds, batch_size=cfg["batch_size"], shuffle=True, generator=g, drop_last=len(train_ds) > cfg["batch_size"], **kw)
+    valid_dl = DataLoader(valid_ds, batch_size=cfg["batch_size"], shuffle=False, **kw)
+    module = _frame_module(net, loss_fn, lr=cfg["lr"], weight_decay=cfg["weight_decay"], epochs=cfg["epochs"])
+    trainer, ckpt = make_trainer(cfg, out_dir, progress=progress)
+    trainer.fit(module, train_dl, valid_dl)
+    best = trainer.strategy.broadcast(ckpt.best_model_path)
+    if best:
+        module.load_state_dict(torch.load(best, map_location="cpu", weights_only=True)["state_dict"])
+    net.eval()
+    history = _history(Path(out_dir) / "logs" / "metrics.csv") if trainer.is_global_zero else []
+    bundle = FrameBundle(
+        task=task, classes=list(cfg["classes"]), network=model_name, network_config=net.get_config(), features=dict(cfg["features"]),
+        norm_mean=mean, norm_std=std, postprocess={}, state_dict=net.state_dict(),
+        info=dict(context=ctx, loss=loss_cfg, epochs_run=int(trainer.current_epoch), n_train=len(train), n_valid=len(valid)),
+    )
+    bundle._net = net
+    torch.set_grad_enabled(False)
+    try:
+        valid_act = [bundle.activations_from_features(f.X) for f in valid]
+        bundle.postprocess = tune_postprocess(task, valid_act, [f.reference for f in valid], cfg, fps=bundle.fps, bundle=bundle)
+    finally:
+        torch.set_grad_enabled(True)
+    return bundle, history, trainer.global_rank
+
+
+def tune_postprocess(task, activations, references, cfg, *, fps, bundle=None):
+    """Post-processing parameters chosen on validation data: peak picking per class
+    (events), or the voicing threshold (pitch)."""
+    from ..detection.peaks import tune_peak_picking
+
+    if task == "pitch":
+        from ..evaluation.events import evaluate_pitch, mean_pitch
+        from .frames import _pitch_track
+
+        best = None
+        for th in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+            pp = dict(voicing_threshold=th, viterbi=bool(cfg["viterbi"]))
+            m = mean_pitch(evaluate_pitch(*ref, *_pitch_track(bundle, act, pp)) for act, ref in zip(activations, references))
+            if best is None or m["overall_accuracy"] > best[0]:
+                best = (m["overall_accuracy"], pp)
+        return best[1]
+    out = {}
+    for k, c in enumerate(cfg["classes"]):
+        if task == "onsets":
+            refs = list(references)
+        else:
+            refs = [np.sort(np.asarray(t)[np.asarray(lab) == c]) for t, lab in references]
+        best = tune_peak_picking([a[k] for a in activations], refs, fps=fps, grid=cfg["grid"],
+                                 combine_reference=0.03 if task == "onsets" else 0.0)
+        best.pop("f_measure")
+        out[c] = best
+    return out
+
+
+def _pitch_track(bundle, act, pp):
+    from ..inference.frames import decode_pitch, pitch_bins_hz
+
+    feats = bundle.features
+    f0 = decode_pitch(act, freqs=pitch_bins_hz(act.shape[0] - 1, fmin=feats["fmin"], bins_per_octave=feats["bins_per_octave"]),
+                      voicing_threshold=pp["voicing_threshold"], viterbi=pp.get("viterbi", False), fps=bundle.fps)
+    return np.arange(len(f0)) / bundle.fps, f0
+
+
+def score_files(task, bundle, files, *, classes):
+    """Scores of a bundle on prepared files: the task's metrics, per file and summed."""
+    from ..detection.peaks import threshold_events
+    from ..evaluation.events import (evaluate_events, evaluate_labelled_events, evaluate_pitch, mean_pitch, sum_counts,
+                                     sum_labelled)
+
+    per_file, naive = [], []
+    for f in files:
+        act = bundle.activations_from_features(f.X)
+        if task == "pitch":
+            per_file.append(evaluate_pitch(*f.reference, *_pitch_track(bundle, act, bundle.postprocess)))
+            continue
+        events = bundle.decode(act)
+        nv = {c: threshold_events(act[k], fps=bundle.fps, threshold=0.5) for k, c in enumerate(classes)}
+        if task == "onsets":
+            per_file.append(evaluate_events(f.reference, events["onset"]))
+            naive.append(evaluate_events(f.reference, nv["onset"]))
+        else:
+            est = _labelled(events)
+            per_file.append(evaluate_labelled_events(f.reference, est, classes=classes))
+            naive.append(evaluate_labelled_events(f.reference, _labelled(nv), classes=classes))
+    if task == "pitch":
+        m = mean_pitch(per_file)
+    elif task == "onsets":
+        m = sum_counts(per_file)
+        m["threshold_0.5"] = {k: v for k, v in sum_counts(naive).items() if k in ("f_measure", "precision", "recall")}
+    else:
+        m = sum_labelled(per_file, classes=classes)
+        n = sum_labelled(naive, classes=classes)
+        m["threshold_0.5"] = {"f_measure": n["f_measure"], **{f"f_measure_{c}": n["per_class"][c]["f_measure"] for c in classes}}
+    m["per_file"] = {Path(f.item.path).name: _short(p) for f, p in zip(files, per_file)}
+    return m
+
+
+def _short(p):
+    if "per_class" in p or all(isinstance(v, dict) for v in p.values()):
+        return {c: round(v["f_measure"], 4) for c, v in p.items() if isinstance(v, dict)}
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items()}
+
+
+def _labelled(events):
+    t = np.concatenate([np.asarray(v, float) for v in events.values()]) if events else np.zeros(0)
+    lab = np.concatenate([np.full(len(v), c, dtype=object) for c, v in events.items()]) if events else np.zeros(0, object)
+    o = np.argsort(t, kind="stable")
+    return t[o], lab[o]
+
+
+# --------------------------------------------------------------------------------------
+# the run directory
+
+
+def train_frames(task, data, model, out, *, config_file=None, overrides=None, overwrite=False, progress=True, echo=print):
+    """Train a frame-level model and write its run directory (see the module docstring).
+
+    The run directory holds ``config.yaml``, ``split.csv`` (path, annotation, part, fold),
+    ``metrics.json`` (test scores; per-fold, mean and std under cross-validation),
+    ``model/`` (the frame bundle of the final model) and ``logs/``.
+    """
+    import yaml
+
+    from ..data.frames import load_paired
+    from .config import load_config
+    from .run import _commit_out, _env_rank, _prepare_out
+
+    file_cfg = load_config(config_file) if config_file else {}
+    for key, given in (("task", task), ("model", model)):
+        if file_cfg.get(key) not in (None, given):
+            raise ParameterError(f"the config file names {key} {file_cfg[key]!r} but --{key} is {given!r}")
+    cfg = resolve_frame_config(task, file_cfg, overrides)
+    model = model or TASK_SPECS[task]["model"]
+    from ..models.neural import NETWORKS
+
+    if model not in NETWORKS:
+        raise ParameterError(f"unknown model {model!r} for --task {task}; frame-level models: onset_cnn, drum_crnn, pitch_cnn")
+    cfg["model"] = model
+    rank = _env_rank()
+    if rank != 0:
+        echo = lambda msg: None  # noqa: E731
+    tmp = _prepare_out(out, overwrite) if rank == 0 else None
+    try:
+        items = load_paired(data, task=task)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", MirlearnWarning)
+            files, skipped = prepare_files(task, items, cfg, echo=echo, progress=progress and rank == 0)
+        for w in caught:
+            echo(f"warning: {w.message}")
+        if len(files) < 3:
+            raise ParameterError(f"--data {data}: {len(files)} usable file(s); frame-level training needs at least 3 (train, valid, test)")
+        items = [f.item for f in files]
+        parts = split_items(items, cfg=cfg)
+        work = tmp or Path(os.devnull)
+        fold_metrics, roles, fold_no = [], np.array(["train"] * len(items), dtype=object), np.full(len(items), -1)
+        final = None
+        for k, (tr, va, te) in enumerate(parts):
+            cv = len(parts) > 1
+            if cv:
+                echo(f"fold {k + 1}/{len(parts)}: {len(tr)} train, {len(va)} valid, {len(te)} test file(s)")
+                fold_no[te] = k
+            bundle, _, rank = fit_frame_model(task, [files[i] for i in tr], [files[i] for i in va], cfg,
+                                              out_dir=work / (f"fold{k}" if cv else "."), progress=progress, echo=echo)
+            if te:
+                fold_metrics.append(score_files(task, bundle, [files[i] for i in te], classes=cfg["classes"]))
+            if not cv:
+                final = bundle
+                roles[va], roles[te] = "valid", "test"
+        if len(parts) > 1 and cfg["final_model"]:
+            groups = [it.group or it.path for it in items]
+            tr, va = _carve(groups, list(range(len(items))), cfg["valid_size"], seed=cfg["seed"], salt=7)
+            echo(f"final model: {len(tr)} train, {len(va)} valid file(s)")
+            final, _, rank = fit_frame_model(task, [files[i] for i in tr], [files[i] for i in va], cfg, out_dir=work / "final",
+                                             progress=progress, echo=echo)
+            roles[:] = "train"
+            roles[va] = "valid"
+        if rank != 0:
+            return None
+        metrics = _summarise(task, fold_metrics, cfg)
+        metrics.update(task=task, model=model, n_files=len(items), skipped=[{"path": p, "reason": r} for p, r in skipped])
+        if final is not None:
+            final.info["task_config"] = {k: cfg[k] for k in ("loss", "widen", "widen_weight", "seed")}
+            final.save(tmp / "model")
+        write_csv(tmp / "split.csv", {"path": [it.path for it in items], "annotation": [it.annotation for it in items],
+                                      "group": [it.group or "" for it in items], "split": list(roles),
+                                      "fold": [int(x) if x >= 0 else "" for x in fold_no]})
+        atomic_write_text(tmp / "config.yaml", yaml.safe_dump({"task": task, **cfg}, sort_keys=True))
+        atomic_write_text(tmp / "metrics.json", json.dumps(metrics, indent=1) + "\n")
+        _commit_out(tmp, out)
+    finally:
+        if tmp is not None and tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    echo(_one_line(task, metrics, prefix=f"{model}: "))
+    echo(f"run directory: {out}")
+    return metrics
+
+
+_HEAD = {"onsets": ("f_measure", "precision", "recall"), "drums": ("f_measure", "precision", "recall"),
+         "pitch": ("raw_pitch_accuracy", "raw_chroma_accuracy", "voicing_recall", "voicing_false_alarm", "overall_accuracy")}
+
+
+def _summarise(task, fold_metrics, cfg):
+    if not fold_metrics:
+        return {"evaluation": "none (no test files)"}
+    if len(fold_metrics) == 1:
+        return {"evaluation": "holdout", **fold_metrics[0]}
+    out = {"evaluation": f"{len(fold_metrics)}-fold cross-validation", "folds": fold_metrics}
+    keys = list(_HEAD[task]) + (["f_measure_mean"] if task == "onsets" else [])
+    for k in keys:
+        v = np.array([m[k] for m in fold_metrics], float)
+        out[k], out[k + "_std"] = float(v.mean()), float(v.std(ddof=1))
+    if task == "drums":
+        for c in cfg["classes"]:
+            v = np.array([m["per_class"][c]["f_measure"] for m in fold_metrics])
+            out[f"f_measure_{c}"], out[f"f_measure_{c}_std"] = float(v.mean()), float(v.std(ddof=1))
+    return out
+
+
+def _one_line(task, m, prefix=""):
+    parts = []
+    for k in _HEAD[task]:
+        if k in m:
+            parts.append(f"{k} {m[k]:.3f}" + (f" ± {m[k + '_std']:.3f}" if k + "_std" in m else ""))
+    return prefix + (", ".join(parts) or m.get("evaluation", ""))
