@@ -156,10 +156,17 @@ def build_parser():
             "  mirlearn train --data genres/ --model svm_rbf --out runs/svm\n"
             "  mirlearn train --data genres/ --model mfcc_svm --folds 5 --out runs/baseline\n"
             "  mirlearn train --data tags.csv --model cnn --config cnn.yaml --out runs/cnn \\\n"
-            "      --accelerator gpu --devices 4 --strategy ddp"
+            "      --accelerator gpu --devices 4 --strategy ddp\n"
+            "  mirlearn train --task onsets --data onsets/ --model onset_cnn --folds 4 --out runs/onsets\n"
+            "  mirlearn train --task drums --data mdb-drums/ --config drums.yaml --out runs/drums"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    tr.add_argument("--task", choices=["onsets", "drums", "pitch"], default=None,
+                    help="a frame-level task: --data is a folder of audio with annotation files of the same stem "
+                         "(.onsets; MDB-style _class.txt or .drums; .f0.csv, .notes or .mid), or a manifest "
+                         "path,annotation[,split][,group][,fold]; --model defaults to the task's network "
+                         "(onset_cnn, drum_crnn, pitch_cnn); spectral_flux and superflux are onset baselines")
     tr.add_argument("--data", metavar="PATH", help="folder of class folders, or a .csv/.tsv manifest")
     tr.add_argument("--model", metavar="NAME", help="model name (see --list-models)")
     tr.add_argument("--out", metavar="RUN_DIR", help="run directory to write")
@@ -304,7 +311,11 @@ def _cmd_train(args):
     if args.list_models:
         for spec in MODELS.values():
             print(f"{spec.name:20s} {spec.family:8s} {spec.description}")
+        for name, task, what in _FRAME_MODELS:
+            print(f"{name:20s} {task:8s} {what}")
         return 0
+    if args.task:
+        return _train_frames(args)
     missing = [f"--{k}" for k in ("data", "model", "out") if getattr(args, k) is None]
     if missing:
         raise ParameterError(f"mirlearn train needs {', '.join(missing)} (see mirlearn train --help)")
@@ -314,6 +325,29 @@ def _cmd_train(args):
     train_run(args.data, args.model, args.out, config_file=args.config, overrides=overrides, overwrite=args.overwrite,
               progress=not args.no_progress)
     return 0
+
+
+_FRAME_MODELS = [
+    ("onset_cnn", "onsets", "Schlüter & Böck's onset CNN on multi-resolution log-mel (--task onsets)"),
+    ("drum_crnn", "drums", "convolutional recurrent network, one output per drum (--task drums)"),
+    ("pitch_cnn", "pitch", "monophonic f0 as classification over 20-cent bins (--task pitch)"),
+    ("spectral_flux", "onsets", "non-learned baseline: spectral flux, peak picking tuned on validation"),
+    ("superflux", "onsets", "non-learned baseline: SuperFlux (Böck & Widmer 2013), peak picking tuned on validation"),
+]
+
+
+def _train_frames(args):
+    from ..training.frames import train_frames
+
+    missing = [f"--{k}" for k in ("data", "out") if getattr(args, k) is None]
+    if missing:
+        raise ParameterError(f"mirlearn train --task {args.task} needs {', '.join(missing)} (see mirlearn train --help)")
+    overrides = {k: getattr(args, k) for k in ("folds", "seed", "accelerator", "devices", "strategy", "num_nodes") if getattr(args, k) is not None}
+    if "devices" in overrides:
+        overrides["devices"] = _parse_value(overrides["devices"]) if overrides["devices"] != "auto" else "auto"
+    m = train_frames(args.task, args.data, args.model, args.out, config_file=args.config, overrides=overrides,
+                     overwrite=args.overwrite, progress=not args.no_progress)
+    return 0 if m is None or "evaluation" in m else 1
 
 
 def _cmd_evaluate(args):

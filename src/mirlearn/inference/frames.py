@@ -21,7 +21,7 @@ from .bundle import BundleError, versions
 
 __all__ = ["FrameBundle", "load_frame_bundle", "frame_features", "FEATURE_KINDS", "decode_pitch", "pitch_bins_hz"]
 
-FEATURE_KINDS = ("multires_logmel", "logfreq")
+FEATURE_KINDS = ("multires_logmel", "logfreq", "spectral_flux", "superflux")
 
 
 def frame_features(y, spec):
@@ -39,6 +39,10 @@ def frame_features(y, spec):
         return F.multires_logmel(y, **spec)
     if kind == "logfreq":
         return F.logfreq_spectrogram(y, **spec)[None]
+    if kind in ("spectral_flux", "superflux"):
+        from ..detection.baselines import BASELINES
+
+        return BASELINES[kind][0](y, **spec)[None, None].astype(np.float32)
     raise ParameterError(f"unknown frame feature kind {kind!r}; one of {', '.join(FEATURE_KINDS)}")
 
 
@@ -114,6 +118,11 @@ class FrameBundle:
     def sr(self):
         return int(self.features["sr"])
 
+    @property
+    def is_baseline(self):
+        """A non-learned detection function: its "features" are the activation itself."""
+        return self.network in ("spectral_flux", "superflux")
+
     def net(self):
         if self._net is None:
             import torch
@@ -139,7 +148,7 @@ class FrameBundle:
             postprocess=self.postprocess, info=self.info, versions=versions(),
         )
         tmp = folder / ".model.pt.tmp"
-        torch.save({k: v.detach().cpu() for k, v in self.state_dict.items()}, tmp)
+        torch.save({k: v.detach().cpu() for k, v in (self.state_dict or {}).items()}, tmp)
         tmp.replace(folder / "model.pt")
         atomic_write_text(folder / "bundle.json", json.dumps(meta, indent=1) + "\n")
 
@@ -152,6 +161,8 @@ class FrameBundle:
     def activations_from_features(self, X):
         """``(n_outputs, n_frames)`` probabilities: sigmoid per class for events, softmax over
         bins for pitch."""
+        if self.is_baseline:
+            return np.asarray(X[0], dtype=np.float64)
         import torch
 
         with torch.inference_mode():

@@ -14,7 +14,7 @@ from ..errors import ParameterError
 from .frame_nets import FRAME_NETWORKS
 from .serial import _Serializable
 
-__all__ = ["VGGishCNN", "ShortChunkResNet", "CRNN", "build_network", "from_serialized", "NETWORKS"]
+__all__ = ["VGGishCNN", "ShortChunkResNet", "CRNN", "build_network", "from_serialized", "NETWORKS", "FRAME_NETWORKS"]
 
 
 def _conv_block(cin, cout, pool):

@@ -355,6 +355,7 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
     import torch
     from torch.utils.data import DataLoader
 
+    from ..detection.baselines import BASELINES
     from ..inference.frames import FrameBundle
     from ..models.neural import build_network
     from ..nn.losses import build_loss
@@ -362,8 +363,17 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
 
     if not valid:
         raise ParameterError("frame-level training needs validation files (early stopping, post-processing search); add data or raise valid_size")
-    L.seed_everything(cfg["seed"], workers=True, verbose=False)
     model_name = cfg.get("model") or TASK_SPECS[task]["model"]
+    if model_name in BASELINES:
+        # a non-learned detection function: nothing to fit, only its peak picking to tune
+        bundle = FrameBundle(task=task, classes=list(cfg["classes"]), network=model_name, network_config={},
+                             features=dict(cfg["features"]), norm_mean=np.zeros(1, np.float32), norm_std=np.ones(1, np.float32),
+                             postprocess={}, state_dict={}, info=dict(context=0, n_valid=len(valid)))
+        grid_cfg = dict(cfg, grid=cfg["grid"] or BASELINES[model_name][2])
+        valid_act = [bundle.activations_from_features(f.X) for f in valid]
+        bundle.postprocess = tune_postprocess(task, valid_act, [f.reference for f in valid], grid_cfg, fps=bundle.fps)
+        return bundle, [], 0
+    L.seed_everything(cfg["seed"], workers=True, verbose=False)
     C, F_ = train[0].X.shape[:2]
     net_cfg = dict(cfg["network"])
     if task == "pitch":
@@ -517,10 +527,16 @@ def train_frames(task, data, model, out, *, config_file=None, overrides=None, ov
             raise ParameterError(f"the config file names {key} {file_cfg[key]!r} but --{key} is {given!r}")
     cfg = resolve_frame_config(task, file_cfg, overrides)
     model = model or TASK_SPECS[task]["model"]
-    from ..models.neural import NETWORKS
+    from ..detection.baselines import BASELINES
+    from ..models.neural import FRAME_NETWORKS
 
-    if model not in NETWORKS:
-        raise ParameterError(f"unknown model {model!r} for --task {task}; frame-level models: onset_cnn, drum_crnn, pitch_cnn")
+    if model in BASELINES:
+        if task != "onsets":
+            raise ParameterError(f"{model} is an onset detection function; --task {task} has no such baseline")
+        cfg["features"] = {"kind": model, "sr": cfg["features"]["sr"], "fps": cfg["features"]["fps"]}
+    elif model not in FRAME_NETWORKS:
+        raise ParameterError(f"unknown model {model!r} for --task {task}; frame-level models: "
+                             f"{', '.join(FRAME_NETWORKS)}; baselines (onsets): {', '.join(BASELINES)}")
     cfg["model"] = model
     rank = _env_rank()
     if rank != 0:
