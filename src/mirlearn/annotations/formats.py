@@ -118,8 +118,9 @@ def _varlen(n):
     return bytes(reversed(out))
 
 
-def write_midi(path, intervals, pitches, *, velocities=None, program=0):
-    """Write notes as a format-0 Standard MIDI file (channel 1, ``program`` 0-127).
+def write_midi(path, intervals, pitches, *, velocities=None, program=0, channel=0):
+    """Write notes as a format-0 Standard MIDI file (``channel`` 0-15, 9 for General MIDI
+    drums; ``program`` 0-127).
 
     Pitches are rounded to the nearest MIDI note; velocities default to 100.
     """
@@ -127,15 +128,18 @@ def write_midi(path, intervals, pitches, *, velocities=None, program=0):
     validate_events(np.sort(iv[:, 0]), name=str(path))
     p = np.clip(np.round(np.asarray(pitches, dtype=float)), 0, 127).astype(int)
     v = np.full(len(p), 100) if velocities is None else np.clip(np.asarray(velocities, dtype=int), 1, 127)
+    if not 0 <= int(channel) <= 15:
+        raise AnnotationError(f"channel must be 0-15 (9 is General MIDI drums), got {channel!r}")
+    ch = int(channel)
     events = []  # (tick, order, bytes): note-offs before note-ons at the same tick
     for (a, b), pitch, vel in zip(iv, p, v):
         on = int(round(a * _TICKS_PER_S))
         off = max(int(round(b * _TICKS_PER_S)), on + 1)
-        events.append((on, 1, bytes([0x90, pitch, vel])))
-        events.append((off, 0, bytes([0x80, pitch, 0])))
+        events.append((on, 1, bytes([0x90 | ch, pitch, vel])))
+        events.append((off, 0, bytes([0x80 | ch, pitch, 0])))
     events.sort(key=lambda e: (e[0], e[1]))
     track = bytearray(b"\x00\xff\x51\x03" + _TEMPO.to_bytes(3, "big"))
-    track += b"\x00" + bytes([0xC0, int(program) & 0x7F])
+    track += b"\x00" + bytes([0xC0 | ch, int(program) & 0x7F])
     now = 0
     for tick, _, msg in events:
         track += _varlen(tick - now) + msg

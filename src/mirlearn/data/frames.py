@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import AudioError, ParameterError
 
 __all__ = [
     "frame_targets",
@@ -33,6 +33,10 @@ __all__ = [
     "load_paired",
     "TASKS",
     "ANNOTATION_SUFFIXES",
+    "read_reference",
+    "targets_for",
+    "prepare_files",
+    "PreparedFile",
 ]
 
 TASKS = ("onsets", "drums", "pitch")
@@ -249,3 +253,81 @@ def _from_manifest(path):
     if not items:
         raise ParameterError(f"{path}: the manifest lists no files")
     return items
+
+
+class PreparedFile:
+    """An item with its input features ``X`` ``(n_channels, n_bands, n_frames)``, targets
+    ``Y`` ``(n_outputs, n_frames)``, reference annotation and duration (s)."""
+
+    __slots__ = ("item", "X", "Y", "reference", "duration")
+
+    def __init__(self, item, X, Y, reference, duration):
+        self.item, self.X, self.Y, self.reference, self.duration = item, X, Y, reference, duration
+
+
+def read_reference(task, annotation, *, classes=None, duration=None):
+    """An item's annotation in the task's form: event times (onsets), ``(times, labels)``
+    (drums), ``(times, f0)`` (pitch; notes files are sampled at 100 fps)."""
+    from .. import annotations as A
+
+    name = str(annotation).lower()
+    if name.endswith(".jams"):
+        kind = {"onsets": "events", "drums": "labelled_events", "pitch": "f0"}[task]
+        return A.read_jams(annotation, kind)
+    if task == "onsets":
+        return A.read_events(annotation, duration=duration)
+    if task == "drums":
+        return A.read_labelled_events(annotation, duration=duration)
+    if name.endswith((".notes", ".mid", ".midi")):
+        iv, p = A.read_midi(annotation)[:2] if name.endswith((".mid", ".midi")) else A.read_notes(annotation, duration=duration)
+        end = float(iv[:, 1].max()) if len(iv) else 0.0
+        t = np.arange(int(np.ceil(max(end, duration or 0) * 100)) + 1) / 100.0
+        return t, A.notes_to_f0(iv, p, times=t)
+    return A.read_f0(annotation, duration=duration)
+
+
+def targets_for(task, reference, *, cfg, n_frames):
+    fps = cfg["features"]["fps"]
+    if task == "onsets":
+        return frame_targets(reference, fps=fps, n_frames=n_frames, widen=cfg["widen"], widen_weight=cfg["widen_weight"])[None]
+    if task == "drums":
+        t, lab = reference
+        return labelled_frame_targets(t, lab, classes=cfg["classes"], fps=fps, n_frames=n_frames, widen=cfg["widen"],
+                                      widen_weight=cfg["widen_weight"])
+    t, f = reference
+    f0 = f0_frame_targets(t, f, fps=fps, n_frames=n_frames)
+    feats = cfg["features"]
+    n_bins = feats["n_bins"]
+    with np.errstate(divide="ignore"):
+        b = np.round(np.log2(np.where(f0 > 0, f0, 1.0) / feats["fmin"]) * feats["bins_per_octave"]).astype(int)
+    # index n_bins = unvoiced; pitches outside the grid are ignored in the loss (-1)
+    b = np.where(f0 > 0, np.where((b >= 0) & (b < n_bins), b, -1), n_bins)
+    return b[None].astype(np.float32)
+
+
+def prepare_files(task, items, cfg, *, echo=print, progress=False):
+    """Load audio, features, annotations and targets of ``items``; unreadable files and bad
+    annotations are reported and left out. Returns ``(files, skipped)``."""
+    from ..audio import load
+    from ..features.frames import frame_features
+
+    files, skipped = [], []
+    sr = cfg["features"]["sr"]
+    it = items
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(items, desc="features", unit="file")
+    for item in it:
+        try:
+            y, _ = load(item.path, sr=sr)
+            duration = len(y) / sr
+            ref = read_reference(task, item.annotation, classes=cfg["classes"], duration=duration)
+            X = frame_features(y, cfg["features"])
+            Y = targets_for(task, ref, cfg=cfg, n_frames=X.shape[-1])
+        except (AudioError, ParameterError) as exc:
+            skipped.append((item.path, str(exc)))
+            echo(f"skipped {item.path}: {exc}")
+            continue
+        files.append(PreparedFile(item, X, Y, ref, duration))
+    return files, skipped

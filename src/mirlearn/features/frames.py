@@ -10,11 +10,23 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
-from .filters import log_filterbank, logfreq_interpolation, mel_filterbank
+from .filters import get_window, log_filterbank, logfreq_interpolation, mel_filterbank
 from .spectral import n_frames as _n_frames
 from .spectral import stft
 
-__all__ = ["hop_for", "frame_count", "multires_logmel", "log_filtered_spectrogram", "logfreq_spectrogram"]
+__all__ = [
+    "hop_for",
+    "frame_count",
+    "multires_logmel",
+    "log_filtered_spectrogram",
+    "logfreq_spectrogram",
+    "spectral_flux",
+    "superflux",
+    "frame_features",
+    "FRAME_FEATURES",
+]
+
+FRAME_FEATURES = ("multires_logmel", "logfreq", "spectral_flux", "superflux")
 
 
 def hop_for(sr, fps):
@@ -98,3 +110,67 @@ def logfreq_spectrogram(y, *, sr=16000, fps=100, n_fft=2048, fmin=32.70319566257
     y = np.asarray(y, dtype=np.float32)
     M = logfreq_interpolation(sr=sr, n_fft=n_fft, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave)
     return np.log1p(10.0 * (M @ _spec(y, sr=sr, fps=fps, n_fft=n_fft))).astype(np.float32)
+
+
+def spectral_flux(y, *, sr=44100, fps=100, n_fft=2048, bands_per_octave=24):
+    """Spectral flux: the sum over bands of the increase of the log filtered spectrogram from
+    one frame to the next.
+
+    References
+    ----------
+    Masri, P. "Computer modelling of sound for transformation and synthesis of musical
+    signals." PhD thesis, University of Bristol, 1996; Dixon, S. "Onset detection revisited."
+    DAFx 2006.
+    """
+    S = log_filtered_spectrogram(y, sr=sr, fps=fps, n_fft=n_fft, bands_per_octave=bands_per_octave)
+    d = np.diff(S, axis=-1, prepend=S[:, :1])
+    return np.maximum(d, 0).sum(axis=0)
+
+
+def _diff_frames(n_fft, hop, ratio=0.5):
+    w = get_window("hann", n_fft)
+    first = int(np.argmax(w > ratio * w.max()))
+    return max(1, int(round((n_fft / 2 - first) / hop)))
+
+
+def superflux(y, *, sr=44100, fps=100, n_fft=2048, bands_per_octave=24, max_bins=3, diff_ratio=0.5):
+    """SuperFlux: spectral flux against a frequency-maximum-filtered earlier frame (a
+    ``max_bins``-band maximum filter, frames ``mu`` apart where the window overlap falls to
+    ``diff_ratio``), which suppresses the false onsets of vibrato and tremolo.
+
+    References
+    ----------
+    Böck, S., & Widmer, G. "Maximum filter vibrato suppression for onset detection."
+    DAFx 2013.
+    """
+    S = log_filtered_spectrogram(y, sr=sr, fps=fps, n_fft=n_fft, bands_per_octave=bands_per_octave)
+    mu = _diff_frames(n_fft, hop_for(sr, fps), diff_ratio)
+    ref = _maxfilt(S, size=max_bins, axis=0, mode="nearest") if max_bins > 1 else S
+    d = np.zeros_like(S)
+    d[:, mu:] = S[:, mu:] - ref[:, :-mu]
+    return np.maximum(d, 0).sum(axis=0)
+
+
+def _maxfilt(S, *, size, axis, mode):
+    from scipy.ndimage import maximum_filter1d
+
+    return maximum_filter1d(S, size=size, axis=axis, mode=mode)
+
+
+def frame_features(y, spec):
+    """The input of a frame network for mono audio ``y`` at ``spec['sr']``.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_channels, n_bands, n_frames)], float32
+    """
+    spec = dict(spec)
+    kind = spec.pop("kind")
+    if kind == "multires_logmel":
+        return multires_logmel(y, **spec)
+    if kind == "logfreq":
+        return logfreq_spectrogram(y, **spec)[None]
+    if kind in ("spectral_flux", "superflux"):
+        fn = spectral_flux if kind == "spectral_flux" else superflux
+        return fn(y, **spec)[None, None].astype(np.float32)
+    raise ParameterError(f"unknown frame feature kind {kind!r}; one of {', '.join(FRAME_FEATURES)}")

@@ -15,35 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ParameterError
 from ..fileio import atomic_write_text
+from ..features.frames import frame_features
 from .bundle import BundleError, versions
 
-__all__ = ["FrameBundle", "load_frame_bundle", "frame_features", "FEATURE_KINDS", "decode_pitch", "pitch_bins_hz"]
-
-FEATURE_KINDS = ("multires_logmel", "logfreq", "spectral_flux", "superflux")
-
-
-def frame_features(y, spec):
-    """The input of a frame network for mono audio ``y`` at ``spec['sr']``.
-
-    Returns
-    -------
-    np.ndarray [shape=(n_channels, n_bands, n_frames)], float32
-    """
-    from ..features import frames as F
-
-    spec = dict(spec)
-    kind = spec.pop("kind")
-    if kind == "multires_logmel":
-        return F.multires_logmel(y, **spec)
-    if kind == "logfreq":
-        return F.logfreq_spectrogram(y, **spec)[None]
-    if kind in ("spectral_flux", "superflux"):
-        from ..detection.baselines import BASELINES
-
-        return BASELINES[kind][0](y, **spec)[None, None].astype(np.float32)
-    raise ParameterError(f"unknown frame feature kind {kind!r}; one of {', '.join(FEATURE_KINDS)}")
+__all__ = ["FrameBundle", "load_frame_bundle", "decode_pitch", "pitch_bins_hz"]
 
 
 def pitch_bins_hz(n_bins, *, fmin, bins_per_octave):
@@ -173,16 +149,20 @@ class FrameBundle:
     def activations(self, y):
         return self.activations_from_features(frame_features(y, self.features))
 
+    def f0(self, act, postprocess=None):
+        """``(times, f0)`` of pitch probabilities, decoded with ``postprocess`` (default:
+        the bundle's own, tuned on validation)."""
+        pp = self.postprocess if postprocess is None else postprocess
+        freqs = pitch_bins_hz(act.shape[0] - 1, fmin=self.features["fmin"], bins_per_octave=self.features["bins_per_octave"])
+        f0 = decode_pitch(act, freqs=freqs, voicing_threshold=pp["voicing_threshold"], viterbi=pp.get("viterbi", False), fps=self.fps)
+        return np.arange(len(f0)) / self.fps, f0
+
     def decode(self, act):
         """Events per class ``{class: times}`` (onsets, drums) or ``(times, f0)`` (pitch)."""
         from ..detection.peaks import peak_pick
 
         if self.task == "pitch":
-            pp = self.postprocess
-            f0 = decode_pitch(act, freqs=pitch_bins_hz(act.shape[0] - 1, fmin=self.features["fmin"],
-                                                        bins_per_octave=self.features["bins_per_octave"]),
-                              voicing_threshold=pp["voicing_threshold"], viterbi=pp.get("viterbi", False), fps=self.fps)
-            return np.arange(len(f0)) / self.fps, f0
+            return self.f0(act)
         return {c: peak_pick(act[k], fps=self.fps, **self.postprocess[c]) for k, c in enumerate(self.classes)}
 
 

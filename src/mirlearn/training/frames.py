@@ -25,10 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AudioError, MirlearnWarning, ParameterError
+from ..data.frames import prepare_files
+from ..errors import MirlearnWarning, ParameterError
+from ..evaluation.frames import score_files
 from ..fileio import atomic_write_text, write_csv
 
-__all__ = ["FRAME_DEFAULTS", "TASK_SPECS", "train_frames", "prepare_files", "split_items"]
+__all__ = ["FRAME_DEFAULTS", "TASK_SPECS", "train_frames", "split_items", "fit_frame_model", "resolve_frame_config"]
 
 #: The tasks: classes, input features, default network and post-processing.
 TASK_SPECS = {
@@ -109,87 +111,6 @@ def resolve_frame_config(task, *layers):
     cfg["features"] = {**feats, **cfg["features"]}
     cfg["classes"] = list(cfg["classes"] or TASK_SPECS[task]["classes"])
     return cfg
-
-
-# --------------------------------------------------------------------------------------
-# data
-
-
-class _File:
-    __slots__ = ("item", "X", "Y", "reference", "duration")
-
-    def __init__(self, item, X, Y, reference, duration):
-        self.item, self.X, self.Y, self.reference, self.duration = item, X, Y, reference, duration
-
-
-def read_reference(task, annotation, *, classes=None, duration=None):
-    """An item's annotation in the task's form: event times (onsets), ``(times, labels)``
-    (drums), ``(times, f0)`` (pitch; notes files are sampled at 100 fps)."""
-    from .. import annotations as A
-
-    name = str(annotation).lower()
-    if name.endswith(".jams"):
-        kind = {"onsets": "events", "drums": "labelled_events", "pitch": "f0"}[task]
-        return A.read_jams(annotation, kind)
-    if task == "onsets":
-        return A.read_events(annotation, duration=duration)
-    if task == "drums":
-        return A.read_labelled_events(annotation, duration=duration)
-    if name.endswith((".notes", ".mid", ".midi")):
-        iv, p = A.read_midi(annotation)[:2] if name.endswith((".mid", ".midi")) else A.read_notes(annotation, duration=duration)
-        end = float(iv[:, 1].max()) if len(iv) else 0.0
-        t = np.arange(int(np.ceil(max(end, duration or 0) * 100)) + 1) / 100.0
-        return t, A.notes_to_f0(iv, p, times=t)
-    return A.read_f0(annotation, duration=duration)
-
-
-def targets_for(task, reference, *, cfg, n_frames):
-    from ..data.frames import f0_frame_targets, frame_targets, labelled_frame_targets
-
-    fps = cfg["features"]["fps"]
-    if task == "onsets":
-        return frame_targets(reference, fps=fps, n_frames=n_frames, widen=cfg["widen"], widen_weight=cfg["widen_weight"])[None]
-    if task == "drums":
-        t, lab = reference
-        return labelled_frame_targets(t, lab, classes=cfg["classes"], fps=fps, n_frames=n_frames, widen=cfg["widen"],
-                                      widen_weight=cfg["widen_weight"])
-    t, f = reference
-    f0 = f0_frame_targets(t, f, fps=fps, n_frames=n_frames)
-    feats = cfg["features"]
-    n_bins = feats["n_bins"]
-    with np.errstate(divide="ignore"):
-        b = np.round(np.log2(np.where(f0 > 0, f0, 1.0) / feats["fmin"]) * feats["bins_per_octave"]).astype(int)
-    # index n_bins = unvoiced; pitches outside the grid are ignored in the loss (-1)
-    b = np.where(f0 > 0, np.where((b >= 0) & (b < n_bins), b, -1), n_bins)
-    return b[None].astype(np.float32)
-
-
-def prepare_files(task, items, cfg, *, echo=print, progress=False):
-    """Load audio, features, annotations and targets of ``items``; unreadable files and bad
-    annotations are reported and left out. Returns ``(files, skipped)``."""
-    from ..audio import load
-    from ..inference.frames import frame_features
-
-    files, skipped = [], []
-    sr = cfg["features"]["sr"]
-    it = items
-    if progress:
-        from tqdm import tqdm
-
-        it = tqdm(items, desc="features", unit="file")
-    for item in it:
-        try:
-            y, _ = load(item.path, sr=sr)
-            duration = len(y) / sr
-            ref = read_reference(task, item.annotation, classes=cfg["classes"], duration=duration)
-            X = frame_features(y, cfg["features"])
-            Y = targets_for(task, ref, cfg=cfg, n_frames=X.shape[-1])
-        except (AudioError, ParameterError) as exc:
-            skipped.append((item.path, str(exc)))
-            echo(f"skipped {item.path}: {exc}")
-            continue
-        files.append(_File(item, X, Y, ref, duration))
-    return files, skipped
 
 
 def _carve(groups, idx, fraction, *, seed, salt):
@@ -426,12 +347,12 @@ def tune_postprocess(task, activations, references, cfg, *, fps, bundle=None):
 
     if task == "pitch":
         from ..evaluation.events import evaluate_pitch, mean_pitch
-        from .frames import _pitch_track
+        from ..evaluation.frames import pitch_track
 
         best = None
         for th in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
             pp = dict(voicing_threshold=th, viterbi=bool(cfg["viterbi"]))
-            m = mean_pitch(evaluate_pitch(*ref, *_pitch_track(bundle, act, pp)) for act, ref in zip(activations, references))
+            m = mean_pitch(evaluate_pitch(*ref, *pitch_track(bundle, act, pp)) for act, ref in zip(activations, references))
             if best is None or m["overall_accuracy"] > best[0]:
                 best = (m["overall_accuracy"], pp)
         return best[1]
@@ -446,62 +367,6 @@ def tune_postprocess(task, activations, references, cfg, *, fps, bundle=None):
         best.pop("f_measure")
         out[c] = best
     return out
-
-
-def _pitch_track(bundle, act, pp):
-    from ..inference.frames import decode_pitch, pitch_bins_hz
-
-    feats = bundle.features
-    f0 = decode_pitch(act, freqs=pitch_bins_hz(act.shape[0] - 1, fmin=feats["fmin"], bins_per_octave=feats["bins_per_octave"]),
-                      voicing_threshold=pp["voicing_threshold"], viterbi=pp.get("viterbi", False), fps=bundle.fps)
-    return np.arange(len(f0)) / bundle.fps, f0
-
-
-def score_files(task, bundle, files, *, classes):
-    """Scores of a bundle on prepared files: the task's metrics, per file and summed."""
-    from ..detection.peaks import threshold_events
-    from ..evaluation.events import (evaluate_events, evaluate_labelled_events, evaluate_pitch, mean_pitch, sum_counts,
-                                     sum_labelled)
-
-    per_file, naive = [], []
-    for f in files:
-        act = bundle.activations_from_features(f.X)
-        if task == "pitch":
-            per_file.append(evaluate_pitch(*f.reference, *_pitch_track(bundle, act, bundle.postprocess)))
-            continue
-        events = bundle.decode(act)
-        nv = {c: threshold_events(act[k], fps=bundle.fps, threshold=0.5) for k, c in enumerate(classes)}
-        if task == "onsets":
-            per_file.append(evaluate_events(f.reference, events["onset"]))
-            naive.append(evaluate_events(f.reference, nv["onset"]))
-        else:
-            est = _labelled(events)
-            per_file.append(evaluate_labelled_events(f.reference, est, classes=classes))
-            naive.append(evaluate_labelled_events(f.reference, _labelled(nv), classes=classes))
-    if task == "pitch":
-        m = mean_pitch(per_file)
-    elif task == "onsets":
-        m = sum_counts(per_file)
-        m["threshold_0.5"] = {k: v for k, v in sum_counts(naive).items() if k in ("f_measure", "precision", "recall")}
-    else:
-        m = sum_labelled(per_file, classes=classes)
-        n = sum_labelled(naive, classes=classes)
-        m["threshold_0.5"] = {"f_measure": n["f_measure"], **{f"f_measure_{c}": n["per_class"][c]["f_measure"] for c in classes}}
-    m["per_file"] = {Path(f.item.path).name: _short(p) for f, p in zip(files, per_file)}
-    return m
-
-
-def _short(p):
-    if "per_class" in p or all(isinstance(v, dict) for v in p.values()):
-        return {c: round(v["f_measure"], 4) for c, v in p.items() if isinstance(v, dict)}
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items()}
-
-
-def _labelled(events):
-    t = np.concatenate([np.asarray(v, float) for v in events.values()]) if events else np.zeros(0)
-    lab = np.concatenate([np.full(len(v), c, dtype=object) for c, v in events.items()]) if events else np.zeros(0, object)
-    o = np.argsort(t, kind="stable")
-    return t[o], lab[o]
 
 
 # --------------------------------------------------------------------------------------

@@ -1,0 +1,201 @@
+"""``detect``: events and f0 of audio files, with a trained, shipped or non-learned model.
+
+Outputs per input ``<stem>``, in ``out_dir`` (times in seconds):
+
+==========  ==========================  ==========================  ===================
+task        txt (default)               csv                         jams / midi
+==========  ==========================  ==========================  ===================
+onsets      ``<stem>.onsets``: a time   ``<stem>.onsets.csv``       ``<stem>.jams``
+            per line (mir_eval.io)
+drums       ``<stem>.drums``:           ``<stem>.drums.csv``        ``<stem>.jams``; ``<stem>.mid``
+            ``time<TAB>KD|SD|HH``                                   (GM drums, channel 10)
+pitch       ``<stem>.f0.csv``:          ``<stem>.f0.csv``           ``<stem>.jams``; ``<stem>.mid``
+            ``time,frequency``                                      (notes from the f0)
+==========  ==========================  ==========================  ===================
+
+A file that cannot be read is reported and skipped; the others complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AudioError, ParameterError
+from .bundle import BundleError
+
+__all__ = ["detect_files", "resolve_detector", "shipped_model_dir", "Detection", "METHODS", "GM_DRUMS"]
+
+#: Non-learned methods of ``--method``, per task.
+METHODS = {"onsets": ("superflux", "spectral_flux"), "drums": (), "pitch": ("pyin",)}
+#: General MIDI percussion notes of the drum classes (channel 10).
+GM_DRUMS = {"KD": 36, "SD": 38, "HH": 42, "TT": 45, "CY": 49, "OT": 39}
+FORMATS = ("txt", "csv", "jams", "midi")
+
+
+@dataclass
+class Detection:
+    path: str
+    output: str | None
+    reason: str | None = None
+    n: int = 0
+
+
+def shipped_model_dir(task):
+    """The folder of the model shipped for ``task`` inside the package."""
+    return Path(__file__).resolve().parent.parent / "pretrained" / task
+
+
+class _PyinDetector:
+    """pYIN behind the bundle interface ``detect`` uses."""
+
+    task = "pitch"
+    classes = ["f0"]
+    sr = 22050
+    fps = 22050 / 256
+
+    def track(self, y):
+        from ..detection.pitch import pyin
+
+        f0, voiced, _ = pyin(y, sr=self.sr, fmin=65.0, fmax=2093.0, frame_length=2048, hop_length=256)
+        return np.arange(len(f0)) * 256 / self.sr, np.where(voiced, f0, 0.0)
+
+
+def resolve_detector(task, *, model=None, method=None):
+    """The detector ``detect`` runs: a run directory's (or bundle folder's) model, a
+    non-learned ``method``, or the model shipped for ``task``."""
+    from ..detection.baselines import BASELINES
+    from .frames import FrameBundle, load_frame_bundle
+
+    if model is not None and method is not None:
+        raise ParameterError("give --model or --method, not both")
+    if method is not None:
+        if method not in METHODS[task]:
+            raise ParameterError(f"unknown --method {method!r} for {task}; choose one of: {', '.join(METHODS[task]) or 'none (drums has none)'}")
+        if method == "pyin":
+            return _PyinDetector()
+        pp = {k: v for k, v in BASELINES[method][1].items()}
+        return FrameBundle(task="onsets", classes=["onset"], network=method, network_config={},
+                           features={"kind": method, "sr": 44100, "fps": 100}, norm_mean=np.zeros(1, np.float32),
+                           norm_std=np.ones(1, np.float32), postprocess={"onset": pp}, state_dict={}, info={"context": 0})
+    if model is None:
+        folder = shipped_model_dir(task)
+        if not (folder / "bundle.json").is_file():
+            raise BundleError(f"no model is shipped for {task} in this installation ({folder}); pass --model RUN_DIR"
+                              + (f" or --method {METHODS[task][0]}" if METHODS[task] else ""))
+    else:
+        folder = Path(model)
+        if (folder / "model" / "bundle.json").is_file():
+            folder = folder / "model"
+    bundle = load_frame_bundle(folder)
+    if bundle.task != task:
+        raise ParameterError(f"{model or folder} is a {bundle.task} model; use 'mirlearn detect {bundle.task}' or another --model")
+    return bundle
+
+
+def _outputs(task, stem, out_dir, fmt):
+    if fmt == "jams":
+        return out_dir / f"{stem}.jams"
+    if fmt == "midi":
+        if task == "onsets":
+            raise ParameterError("--format midi needs drums or pitch (onsets have no pitch); use txt, csv or jams")
+        return out_dir / f"{stem}.mid"
+    ext = {"onsets": ".onsets", "drums": ".drums", "pitch": ".f0.csv"}[task]
+    if fmt == "csv" and task != "pitch":
+        ext += ".csv"
+    return out_dir / f"{stem}{ext}"
+
+
+def run_detector(det, y):
+    """``{class: times}`` (onsets, drums) or ``(times, f0)`` (pitch) of mono audio at ``det.sr``."""
+    if isinstance(det, _PyinDetector):
+        return det.track(y)
+    return det.decode(det.activations(y))
+
+
+def _write(task, result, path, fmt, duration):
+    from .. import annotations as A
+    from ..fileio import atomic_write_text
+
+    if task == "onsets":
+        t = np.asarray(result["onset"])
+        if fmt == "jams":
+            A.write_jams(path, "events", t, duration=duration)
+        elif fmt == "csv":
+            atomic_write_text(path, "time\n" + "".join(f"{x:.6f}\n" for x in t))
+        else:
+            A.write_events(path, t)
+        return len(t)
+    if task == "drums":
+        t = np.concatenate([np.asarray(v, float) for v in result.values()]) if result else np.zeros(0)
+        lab = np.concatenate([np.full(len(v), c, dtype=object) for c, v in result.items()]) if result else np.zeros(0, object)
+        o = np.lexsort((lab.astype(str), t))
+        t, lab = t[o], lab[o]
+        if fmt == "jams":
+            A.write_jams(path, "labelled_events", (t, lab), duration=duration)
+        elif fmt == "midi":
+            A.write_midi(path, np.stack([t, t + 0.1], 1), [GM_DRUMS.get(x, 39) for x in lab], channel=9)
+        elif fmt == "csv":
+            atomic_write_text(path, "time,label\n" + "".join(f"{x:.6f},{c}\n" for x, c in zip(t, lab)))
+        else:
+            A.write_labelled_events(path, t, lab)
+        return len(t)
+    times, f0 = result
+    if fmt == "jams":
+        A.write_jams(path, "f0", (times, f0), duration=duration)
+    elif fmt == "midi":
+        from ..detection.pitch import f0_to_notes
+
+        iv, p = f0_to_notes(times, f0)
+        A.write_midi(path, iv, p)
+    else:
+        A.write_f0(path, times, f0)
+    return int(np.sum(f0 > 0))
+
+
+def detect_files(task, paths, out_dir, *, model=None, method=None, fmt="txt", progress=True, echo=print):
+    """Detect ``task`` in every file of ``paths`` and write one output per file.
+
+    Returns
+    -------
+    list of Detection
+        One per input: the output written, or why the file was skipped.
+    """
+    from ..audio import load
+    from ..fileio import writable_dir
+
+    if task not in METHODS:
+        raise ParameterError(f"task must be one of {', '.join(METHODS)}, got {task!r}")
+    if fmt not in FORMATS:
+        raise ParameterError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    det = resolve_detector(task, model=model, method=method)
+    out_dir = Path(out_dir)
+    ok, why = writable_dir(out_dir)
+    if not ok:
+        raise ParameterError(f"--out {out_dir}: cannot write there ({why})")
+    _outputs(task, "x", out_dir, fmt)  # a format the task cannot have fails before any work
+    seen, results = {}, []
+    it = paths
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(paths, desc=f"detect {task}", unit="file")
+    for p in it:
+        stem = Path(p).stem
+        n = seen.get(stem, 0)
+        seen[stem] = n + 1
+        if n:
+            stem = f"{stem}-{n + 1}"
+        try:
+            y, _ = load(p, sr=det.sr)
+            result = run_detector(det, y)
+            out = _outputs(task, stem, out_dir, fmt)
+            count = _write(task, result, out, fmt, len(y) / det.sr)
+            results.append(Detection(str(p), str(out), None, count))
+        except (AudioError, ParameterError) as exc:
+            reason = exc.reason if isinstance(exc, AudioError) else str(exc)
+            results.append(Detection(str(p), None, reason))
+            echo(f"skipped {p}: {reason}")
+    return results
