@@ -10,7 +10,7 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["specshow_feature", "show_file", "SHOWABLE"]
+__all__ = ["specshow_feature", "show_file", "show_activations", "SHOWABLE"]
 
 #: feature shown -> (feature extracted, kind of feature axis, colour-bar label)
 SHOWABLE = {
@@ -128,6 +128,77 @@ def show_file(path, *, feature="logmel", out, sr=22050, offset=0.0, duration=Non
     img = specshow_feature(X, feature=feature, sr=sr, hop_length=hop, ax=ax, offset=offset, params=params)
     fig.colorbar(img, ax=ax, label=cbar, format="%+2.0f" if cbar == "dB" else None)
     ax.set_title(f"{Path(path).name}: {feature}")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def _detector_for(spec):
+    """A run directory / bundle folder, a task (its shipped model) or a method name."""
+    from .inference.detect import METHODS, resolve_detector
+    from .inference.frames import load_frame_bundle
+
+    if Path(spec).exists():
+        folder = Path(spec) / "model" if (Path(spec) / "model" / "bundle.json").is_file() else Path(spec)
+        b = load_frame_bundle(folder)
+        return b.task, b
+    if spec in METHODS:
+        return spec, resolve_detector(spec)
+    for task, methods in METHODS.items():
+        if spec in methods:
+            return task, resolve_detector(task, method=spec)
+    raise ParameterError(f"--activations {spec!r}: not a run directory, nor onsets/drums/pitch, nor a method "
+                         f"({', '.join(m for ms in METHODS.values() for m in ms)})")
+
+
+def show_activations(path, *, detector, out, offset=0.0, duration=None):
+    """Figure of a file's frame activations and the events picked from them (onsets,
+    drums), or its f0 track (pitch), over the spectrogram.
+
+    Parameters
+    ----------
+    detector : str
+        A run directory (or bundle folder), a task name (the shipped model) or a method name
+        (``superflux``, ``spectral_flux``, ``pyin``).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .audio import load
+    from .features import extract
+    from .inference.detect import run_detector
+
+    task, det = _detector_for(detector)
+    y, sr = load(path, sr=det.sr, offset=offset, duration=duration)
+    S = extract(y, sr=sr, features=["logmel"], hop_length=512)["logmel"]
+    rows = 2 if task != "pitch" else 1
+    fig, axes = plt.subplots(rows, 1, figsize=(10, 3 + 2 * rows), sharex=True, constrained_layout=True, squeeze=False)
+    ax = axes[0, 0]
+    specshow_feature(S, feature="logmel", sr=sr, hop_length=512, ax=ax, offset=offset)
+    if task == "pitch":
+        times, f0 = run_detector(det, y)
+        voiced = f0 > 0
+        ax.plot(offset + times[voiced], f0[voiced], ".", ms=2, color="w", label="f0")
+        ax.set_yscale("log")
+        ax.legend(loc="upper right")
+    else:
+        act = det.activations(y)
+        events = det.decode(act)
+        ax2 = axes[1, 0]
+        t = offset + np.arange(act.shape[-1]) / det.fps
+        for k, c in enumerate(det.classes):
+            line, = ax2.plot(t, act[k], lw=0.8, label=c)
+            for e in events[c]:
+                ax2.axvline(offset + e, color=line.get_color(), alpha=0.4, lw=0.8)
+                ax.axvline(offset + e, color=line.get_color(), alpha=0.5, lw=0.6)
+        ax2.set_ylabel("activation")
+        ax2.set_xlabel("time (s)")
+        ax2.legend(loc="upper right")
+    ax.set_title(f"{Path(path).name}: {task} ({detector})")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)

@@ -132,12 +132,43 @@ def build_parser():
     )
     sh.add_argument("audio", metavar="AUDIO")
     sh.add_argument("--feature", default="logmel", choices=["logmel", "cqt", "chroma_stft", "chroma_cqt", "mfcc", "stft"])
+    sh.add_argument("--activations", default=None, metavar="RUN_OR_TASK",
+                    help="instead of a feature, draw frame activations and the events picked from them (or the f0 track) "
+                         "over the spectrogram: a run directory, a task (onsets, drums, pitch: the shipped model) or a "
+                         "method (superflux, spectral_flux, pyin)")
     sh.add_argument("--out", required=True, metavar="FIG.png", help="output image (.png, .pdf, .svg)")
     sh.add_argument("--sr", type=_sr, default=22050, help="sampling rate (default 22050, or 'native')")
     sh.add_argument("--offset", type=float, default=0.0, help="start time in seconds")
     sh.add_argument("--duration", type=float, default=None, help="seconds to show (default: all)")
     sh.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="feature parameter, as for extract")
     sh.set_defaults(func=_cmd_show)
+
+    de = sub.add_parser(
+        "detect",
+        help="detect onsets, drum hits or f0 in audio files (shipped models, runs or baselines)",
+        description=(
+            "Detect TASK in each AUDIO file and write one file per input in DIR: <stem>.onsets (a time in seconds per "
+            "line, as mir_eval.io.load_events reads), <stem>.drums (time<TAB>KD|SD|HH per line) or <stem>.f0.csv "
+            "(time,frequency; 0 = unvoiced). Without --model, the model shipped with mirlearn is used; --method picks "
+            "a non-learned baseline. Unreadable files are reported and skipped."
+        ),
+        epilog=(
+            "examples:\n"
+            "  mirlearn detect onsets song.flac --out detections/\n"
+            "  mirlearn detect drums *.wav --out drums/ --format midi\n"
+            "  mirlearn detect onsets song.flac --method superflux --out sf/\n"
+            "  mirlearn detect pitch melody.wav --model runs/pitch --out f0/"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    de.add_argument("task", choices=["onsets", "drums", "pitch"])
+    de.add_argument("audio", nargs="+", metavar="AUDIO")
+    de.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    de.add_argument("--model", default=None, metavar="RUN_DIR", help="a run directory (or its model/ folder) of the same task")
+    de.add_argument("--method", default=None, help="a non-learned method: superflux, spectral_flux (onsets), pyin (pitch)")
+    de.add_argument("--format", default="txt", choices=["txt", "csv", "jams", "midi"], help="output format (default txt)")
+    de.add_argument("--no-progress", action="store_true")
+    de.set_defaults(func=_cmd_detect)
 
     fe = sub.add_parser("features", help="list the available features and their parameters")
     fe.set_defaults(func=_cmd_features)
@@ -280,8 +311,12 @@ def _cmd_extract(args):
 
 
 def _cmd_show(args):
-    from ..display import show_file
+    from ..display import show_activations, show_file
 
+    if args.activations:
+        path = show_activations(args.audio, detector=args.activations, out=args.out, offset=args.offset, duration=args.duration)
+        print(f"wrote {path}")
+        return 0
     path = show_file(
         args.audio,
         feature=args.feature,
@@ -293,6 +328,18 @@ def _cmd_show(args):
     )
     print(f"wrote {path}")
     return 0
+
+
+def _cmd_detect(args):
+    from ..inference.detect import detect_files
+
+    res = detect_files(args.task, args.audio, args.out, model=args.model, method=args.method, fmt=args.format,
+                       progress=not args.no_progress, echo=lambda m: print(m, file=sys.stderr))
+    ok = [r for r in res if r.output]
+    for r in ok:
+        print(f"{r.path} -> {r.output} ({r.n} {'voiced frames' if args.task == 'pitch' else 'events'})")
+    print(f"{len(ok)} of {len(res)} file(s) done" + (f", {len(res) - len(ok)} skipped" if len(ok) < len(res) else ""))
+    return 0 if ok else 1
 
 
 def _cmd_features(args):
@@ -353,8 +400,10 @@ def _train_frames(args):
 def _cmd_evaluate(args):
     import json
 
-    from ..evaluation.runs import evaluate_run
+    from ..evaluation.runs import evaluate_frame_run, evaluate_run, is_frame_run
 
+    if is_frame_run(args.run_dir):
+        return _evaluate_frames(args, evaluate_frame_run)
     m = evaluate_run(args.run_dir, args.data, split=args.split, cache=args.cache, trust=args.trust,
                      echo=(lambda msg: print(msg, file=sys.stderr)) if args.json else print)
     if args.json:
@@ -368,6 +417,26 @@ def _cmd_evaluate(args):
         print(f"  {'class':20s} {'precision':>9s} {'recall':>9s} {'f1':>9s} {'support':>8s}")
         for c, e in m["per_class"].items():
             print(f"  {c:20s} {e['precision']:9.3f} {e['recall']:9.3f} {e['f1']:9.3f} {e['support']:8d}")
+    for s in m["skipped"]:
+        print(f"  skipped {s['path']}: {s['reason']}")
+    return 0
+
+
+def _evaluate_frames(args, evaluate_frame_run):
+    import json
+
+    m = evaluate_frame_run(args.run_dir, args.data, split=args.split,
+                           echo=(lambda msg: print(msg, file=sys.stderr)) if args.json else print)
+    if args.json:
+        print(json.dumps(m))
+        return 0
+    print(f"evaluated on {m['evaluated_on']}: {m['n_items']} file(s)")
+    for k in ("f_measure", "precision", "recall", "f_measure_mean", "raw_pitch_accuracy", "raw_chroma_accuracy",
+              "voicing_recall", "voicing_false_alarm", "overall_accuracy"):
+        if k in m:
+            print(f"  {k:20s} {m[k]:.4f}")
+    for c, e in m.get("per_class", {}).items():
+        print(f"  {c:6s} f_measure {e['f_measure']:.4f}  precision {e['precision']:.4f}  recall {e['recall']:.4f}")
     for s in m["skipped"]:
         print(f"  skipped {s['path']}: {s['reason']}")
     return 0

@@ -20,7 +20,7 @@ from ..fileio import read_csv
 from ..inference import load_bundle
 from .metrics import classification_metrics, tagging_metrics
 
-__all__ = ["evaluate_run", "compare_runs", "LeakError"]
+__all__ = ["evaluate_run", "evaluate_frame_run", "is_frame_run", "compare_runs", "LeakError"]
 
 
 class LeakError(ParameterError):
@@ -82,43 +82,8 @@ def evaluate_run(run_dir, data, *, split="test", cache=None, progress=False, tru
     skipped = [{"path": p, "reason": r} for p, r in ds.skipped]
     for w in caught:
         echo(f"warning: {w.message}")
-    items = ds.items
-    if split == "all":
-        how = f"all {len(items)} item(s) of {data}"
-    elif ds.has_splits:
-        items = [it for it in items if (it.split or "train") == split]
-        how = f"the manifest's {split!r} split"
-    elif split == "test":
-        in_test = [it for it in items if _norm(it.path) in run_test]
-        if not in_test:
-            if any(_norm(it.path) in fit for it in items):
-                raise LeakError(
-                    f"{data} has no split column and none of its items is in the run's test split: the run's model "
-                    f"was fitted on them ({_describe_run(run_dir)}). Its held-out scores are in "
-                    f"{Path(run_dir) / 'metrics.json'}; evaluate on other data, or use --split all to score these "
-                    "items knowing the model has seen them."
-                )
-            raise ParameterError(
-                f"{data} has no split column and none of its items is in the run's test split; to score all of "
-                "them (the model has not seen them), use --split all"
-            )
-        items = in_test
-        how = "the run's own test split (split.csv)"
-    else:
-        raise ParameterError(f"--split {split} needs a manifest with a split column")
-    if not items:
-        raise ParameterError(f"no items to evaluate in {data} for split {split!r}")
-    seen = [it for it in items if _norm(it.path) in fit]
-    if seen and split == "test":
-        raise LeakError(
-            f"{len(seen)} of the {len(items)} item(s) of {how} were used to fit or select this model "
-            f"({_describe_run(run_dir)}; e.g. {seen[0].path}): scoring them would not measure generalisation. "
-            f"The run's held-out scores are in {Path(run_dir) / 'metrics.json'}; use --split all to score them anyway."
-        )
-    if seen:  # --split all, train or valid: allowed, and said plainly
-        how += f", {len(seen)} of which the model was trained or selected on: NOT a held-out score"
-        echo(f"warning: {len(seen)} of the {len(items)} item(s) were used to fit or select this model; "
-             "this score does not measure generalisation")
+    items, how, seen = _select_items(ds.items, split=split, has_splits=ds.has_splits, fit=fit, run_test=run_test,
+                                     data=data, run_dir=run_dir, echo=echo)
     known = set(bundle.classes)
     if bundle.multilabel:
         unseen = sorted({lab for it in items for lab in it.labels if lab not in known})
@@ -154,12 +119,94 @@ def evaluate_run(run_dir, data, *, split="test", cache=None, progress=False, tru
     return m
 
 
+def _select_items(items, *, split, has_splits, fit, run_test, data, run_dir, echo):
+    """The items of ``split`` to score, a description, and those the model has seen; raises
+    :class:`LeakError` when a test score would include items the model was fitted or
+    selected on."""
+    if split == "all":
+        how = f"all {len(items)} item(s) of {data}"
+    elif has_splits:
+        items = [it for it in items if (it.split or "train") == split]
+        how = f"the manifest's {split!r} split"
+    elif split == "test":
+        in_test = [it for it in items if _norm(it.path) in run_test]
+        if not in_test:
+            if any(_norm(it.path) in fit for it in items):
+                raise LeakError(
+                    f"{data} has no split column and none of its items is in the run's test split: the run's model "
+                    f"was fitted on them ({_describe_run(run_dir)}). Its held-out scores are in "
+                    f"{Path(run_dir) / 'metrics.json'}; evaluate on other data, or use --split all to score these "
+                    "items knowing the model has seen them."
+                )
+            raise ParameterError(
+                f"{data} has no split column and none of its items is in the run's test split; to score all of "
+                "them (the model has not seen them), use --split all"
+            )
+        items = in_test
+        how = "the run's own test split (split.csv)"
+    else:
+        raise ParameterError(f"--split {split} needs a manifest with a split column")
+    if not items:
+        raise ParameterError(f"no items to evaluate in {data} for split {split!r}")
+    seen = [it for it in items if _norm(it.path) in fit]
+    if seen and split == "test":
+        raise LeakError(
+            f"{len(seen)} of the {len(items)} item(s) of {how} were used to fit or select this model "
+            f"({_describe_run(run_dir)}; e.g. {seen[0].path}): scoring them would not measure generalisation. "
+            f"The run's held-out scores are in {Path(run_dir) / 'metrics.json'}; use --split all to score them anyway."
+        )
+    if seen:  # --split all, train or valid: allowed, and said plainly
+        how += f", {len(seen)} of which the model was trained or selected on: NOT a held-out score"
+        echo(f"warning: {len(seen)} of the {len(items)} item(s) were used to fit or select this model; "
+             "this score does not measure generalisation")
+    return items, how, seen
+
+
 def _describe_run(run_dir):
     f = Path(run_dir) / "metrics.json"
     try:
         return str(json.loads(f.read_text()).get("evaluation", "a trained run"))
     except (OSError, ValueError):
         return "a trained run"
+
+
+def is_frame_run(run_dir):
+    """Whether ``run_dir`` holds a frame-level (onsets, drums, pitch) model."""
+    return (Path(run_dir) / "model" / "bundle.json").is_file()
+
+
+def evaluate_frame_run(run_dir, data, *, split="test", echo=_echo_default):
+    """Score a frame-level run on paired ``data`` (see :func:`mirlearn.data.frames.load_paired`)
+    with the same rules as :func:`evaluate_run`: a test score never includes files the
+    model was trained or tuned on.
+
+    Returns
+    -------
+    dict
+        ``f_measure``, ``precision``, ``recall`` (events; ``per_class`` for drums) or
+        ``raw_pitch_accuracy``, ``raw_chroma_accuracy``, ``voicing_recall``,
+        ``voicing_false_alarm``, ``overall_accuracy`` (pitch), with ``evaluated_on``,
+        ``n_items``, ``n_seen_in_training``, ``skipped``.
+    """
+    from ..data.frames import load_paired, prepare_files
+    from ..inference.frames import load_frame_bundle
+    from .frames import score_files
+
+    if split not in ("train", "valid", "test", "all"):
+        raise ParameterError(f"--split must be train, valid, test or all, got {split!r}")
+    bundle = load_frame_bundle(Path(run_dir) / "model")
+    fit, run_test = _fit_items(run_dir)
+    items = load_paired(data, task=bundle.task)
+    items, how, seen = _select_items(items, split=split, has_splits=any(it.split for it in items), fit=fit, run_test=run_test,
+                                     data=data, run_dir=run_dir, echo=echo)
+    cfg = {"features": bundle.features, "classes": bundle.classes, "widen": 0, "widen_weight": 0.5}
+    files, skipped = prepare_files(bundle.task, items, cfg, echo=echo)
+    if not files:
+        raise ParameterError("none of the files could be read; nothing to evaluate")
+    m = score_files(bundle.task, bundle, files, classes=bundle.classes)
+    m.update(task=bundle.task, evaluated_on=how, n_items=len(files), n_seen_in_training=len(seen),
+             skipped=[{"path": p, "reason": r} for p, r in skipped])
+    return m
 
 
 def compare_runs(run_dirs):
