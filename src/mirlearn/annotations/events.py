@@ -124,15 +124,15 @@ def _check_units(t, *, name, duration):
     if duration is not None:
         if top <= duration + 1.0:
             return
+        if integral:
+            raise AnnotationError(
+                f"{name}: the last event is at {top:g} s but the audio lasts {duration:.2f} s; whole numbers like these "
+                f"look like frame indices or milliseconds: divide them by the frame rate (e.g. 100 fps) or by 1000"
+            )
         if top / 1000.0 <= duration + 1.0:
             raise AnnotationError(
                 f"{name}: the last event is at {top:g} s but the audio lasts {duration:.2f} s; the times look like "
                 f"milliseconds: divide them by 1000"
-            )
-        if integral:
-            raise AnnotationError(
-                f"{name}: the last event is at {top:g} s but the audio lasts {duration:.2f} s; the times look like "
-                f"frame indices: divide them by the frame rate (e.g. 100 fps)"
             )
         raise AnnotationError(
             f"{name}: the last event is at {top:g} s but the audio lasts {duration:.2f} s: is this the annotation of "
@@ -232,7 +232,7 @@ def read_labelled_events(path, *, labels=None, duration=None):
             import difflib
 
             first = next(n for n, c in rows if c[1] == unknown[0])
-            near = difflib.get_close_matches(unknown[0].upper(), sorted(allowed), n=1)
+            near = difflib.get_close_matches(unknown[0].upper(), sorted(allowed), n=1, cutoff=0.5)
             raise AnnotationError(
                 f"{path}, line {first}: unknown label(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(allowed))}"
                 + (f" (did you mean {near[0]!r}?)" if near else "")
