@@ -7,7 +7,6 @@ are reported beside peak picking (``threshold_0.5``).
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
@@ -48,13 +47,14 @@ def score_files(task, bundle, files, *, classes):
         m = sum_labelled(per_file, classes=classes)
         n = sum_labelled(naive, classes=classes)
         m["threshold_0.5"] = {"f_measure": n["f_measure"], **{f"f_measure_{c}": n["per_class"][c]["f_measure"] for c in classes}}
-    m["per_file"] = {Path(f.item.path).name: _short(p) for f, p in zip(files, per_file)}
+    m["per_file"] = {str(f.item.path): _short(p) for f, p in zip(files, per_file)}
     return m
 
 
 def _short(p):
     if "per_class" in p or all(isinstance(v, dict) for v in p.values()):
-        return {c: round(v["f_measure"], 4) for c, v in p.items() if isinstance(v, dict)}
+        return {c: {"f_measure": round(v["f_measure"], 4), "tp": v["tp"], "fp": v["fp"], "fn": v["fn"]}
+                for c, v in p.items() if isinstance(v, dict)}
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items()}
 
 

@@ -1,0 +1,181 @@
+"""The frame-level workflow end to end on tiny synthetic data: train, detect, evaluate,
+show; shipped models; leaks; bad input. Each command runs in a fresh process."""
+
+from __future__ import annotations
+
+import json
+
+import mir_eval
+import numpy as np
+import pytest
+import soundfile as sf
+
+from mirlearn.inference.detect import shipped_model_dir
+
+from .conftest import DATA, cli
+
+SR = 44100
+
+
+def _burst_clip(rng, seconds=3.0):
+    y = 0.003 * rng.standard_normal(int(seconds * SR))
+    times = np.sort(rng.uniform(0.1, seconds - 0.2, 8))
+    times = times[np.concatenate([[True], np.diff(times) > 0.15])]
+    for t in times:
+        i, n = int(t * SR), int(0.1 * SR)
+        f = rng.uniform(200, 1500)
+        y[i:i + n] += 0.5 * np.sin(2 * np.pi * f * np.arange(n) / SR) * np.exp(-np.arange(n) / (0.03 * SR))
+    return y.astype(np.float32), times
+
+
+@pytest.fixture(scope="module")
+def onset_data(tmp_path_factory):
+    """8 clips of tone bursts with their onsets; a manifest with a fixed split."""
+    root = tmp_path_factory.mktemp("onsets")
+    rng = np.random.default_rng(0)
+    rows = ["path,annotation,split"]
+    for k in range(8):
+        y, times = _burst_clip(rng)
+        sf.write(root / f"clip{k}.wav", y, SR)
+        (root / f"clip{k}.onsets").write_text("".join(f"{t:.4f}\n" for t in times))
+        rows.append(f"clip{k}.wav,clip{k}.onsets,{'train' if k < 5 else 'valid' if k < 6 else 'test'}")
+    (root / "manifest.csv").write_text("\n".join(rows) + "\n")
+    (root / "tiny.yaml").write_text("epochs: 2\nchunks_per_file: 4\nbatch_size: 8\nfinal_model: true\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def onset_run(onset_data, env, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "onsets"
+    r = cli(env, "train", "--task", "onsets", "--data", onset_data / "manifest.csv", "--config", onset_data / "tiny.yaml",
+            "--out", out, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_train_writes_a_run(onset_run):
+    m = json.loads((onset_run / "metrics.json").read_text())
+    assert m["task"] == "onsets" and m["evaluation"] == "holdout"
+    assert {"f_measure", "precision", "recall", "f_measure_mean", "threshold_0.5"} <= set(m)
+    bundle = json.loads((onset_run / "model" / "bundle.json").read_text())
+    assert bundle["network"] == "onset_cnn" and set(bundle["postprocess"]["onset"]) >= {"threshold", "pre_max", "combine"}
+    split = (onset_run / "split.csv").read_text()
+    assert split.count(",test,") == 2 and split.count(",valid,") == 1
+
+
+def test_detect_evaluate_show(onset_run, onset_data, env, tmp_path):
+    out = tmp_path / "det"
+    r = cli(env, "detect", "onsets", onset_data / "clip6.wav", onset_data / "clip7.wav", tmp_path / "missing.wav",
+            "--model", onset_run, "--out", out, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "missing.wav" in r.stderr and "2 of 3 file(s) done, 1 skipped" in r.stdout
+    mir_eval.io.load_events(str(out / "clip6.onsets"))  # the format mir_eval reads
+    r = cli(env, "evaluate", onset_run, "--data", onset_data / "manifest.csv", "--json")
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)
+    assert {"f_measure", "precision", "recall"} <= set(m) and m["n_items"] == 2 and m["n_seen_in_training"] == 0
+    r = cli(env, "show", onset_data / "clip6.wav", "--activations", onset_run, "--out", tmp_path / "act.png")
+    assert r.returncode == 0 and (tmp_path / "act.png").stat().st_size > 10_000
+
+
+def test_evaluate_refuses_training_files(onset_run, onset_data, env, tmp_path):
+    # the same files, all labelled test: five of them trained the model, one tuned it
+    (tmp_path / "m.csv").write_text("path,annotation,split\n" + "".join(
+        f"{onset_data / f'clip{k}.wav'},{onset_data / f'clip{k}.onsets'},test\n" for k in range(8)))
+    r = cli(env, "evaluate", onset_run, "--data", tmp_path / "m.csv")
+    assert r.returncode == 2 and "were used to fit or select this model" in r.stderr
+
+
+def test_postprocessing_never_sees_test_annotations(onset_data, env, tmp_path):
+    """Shifting the test files' annotations changes the test score, never the model or the
+    peak-picking parameters chosen on validation."""
+    runs = []
+    for shift in (0.0, 0.3):
+        d = tmp_path / f"d{shift}"
+        d.mkdir()
+        for k in range(8):
+            (d / f"clip{k}.wav").symlink_to(onset_data / f"clip{k}.wav")
+            t = np.loadtxt(onset_data / f"clip{k}.onsets", ndmin=1) + (shift if k >= 6 else 0.0)
+            (d / f"clip{k}.onsets").write_text("".join(f"{x:.4f}\n" for x in t))
+        (d / "manifest.csv").write_text((onset_data / "manifest.csv").read_text())
+        r = cli(env, "train", "--task", "onsets", "--data", d / "manifest.csv", "--config", onset_data / "tiny.yaml",
+                "--out", tmp_path / f"run{shift}", "--no-progress")
+        assert r.returncode == 0, r.stderr
+        runs.append(tmp_path / f"run{shift}")
+    a, b = (json.loads((r / "model" / "bundle.json").read_text()) for r in runs)
+    assert a["postprocess"] == b["postprocess"] and a["norm_mean"] == b["norm_mean"]
+    assert (runs[0] / "model" / "model.pt").read_bytes() == (runs[1] / "model" / "model.pt").read_bytes()
+
+
+def test_baseline_methods_and_formats(onset_data, env, tmp_path):
+    r = cli(env, "detect", "onsets", onset_data / "clip0.wav", "--method", "superflux", "--out", tmp_path, "--format", "csv",
+            "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "clip0.onsets.csv").read_text().startswith("time\n")
+    r = cli(env, "detect", "onsets", onset_data / "clip0.wav", "--method", "pyin", "--out", tmp_path)
+    assert r.returncode == 2 and "unknown --method 'pyin' for onsets" in r.stderr
+    r = cli(env, "detect", "onsets", onset_data / "clip0.wav", "--method", "superflux", "--out", tmp_path, "--format", "midi")
+    assert r.returncode == 2 and "midi needs drums or pitch" in r.stderr
+    # a superflux "run": peak picking tuned on validation, scored on test, through the same command
+    r = cli(env, "train", "--task", "onsets", "--model", "superflux", "--data", onset_data / "manifest.csv",
+            "--out", tmp_path / "sf", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "sf" / "metrics.json").read_text())["f_measure"] > 0.8
+
+
+def test_pyin_detect_on_a_real_clip(env, tmp_path):
+    clip = DATA / "madmom-clips" / "stereo_sample.flac"
+    r = cli(env, "detect", "pitch", clip, "--method", "pyin", "--out", tmp_path, "--format", "midi", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    from mirlearn.annotations import read_midi
+
+    iv, p, _ = read_midi(tmp_path / "stereo_sample.mid")
+    assert len(p) >= 1 and iv.min() >= 0
+
+
+def test_bad_input_is_reported_not_a_traceback(onset_data, env, tmp_path):
+    d = tmp_path / "bad"
+    d.mkdir()
+    for k in range(4):
+        (d / f"c{k}.wav").symlink_to(onset_data / f"clip{k}.wav")
+        (d / f"c{k}.onsets").write_text((onset_data / f"clip{k}.onsets").read_text())
+    (d / "c1.onsets").write_text("".join(f"{x * 1000:.1f}\n" for x in np.loadtxt(onset_data / "clip1.onsets")))  # ms
+    (d / "c2.onsets").write_text("0.9\n0.2\n")  # unsorted
+    (d / "c3.onsets").write_text("")  # empty: legal
+    (d / "c4.wav").write_bytes(b"RIFF\x00\x00not really a wave file")
+    (d / "c4.onsets").write_text("0.1\n")
+    r = cli(env, "train", "--task", "onsets", "--data", d, "--config", onset_data / "tiny.yaml", "--out", tmp_path / "r",
+            "--no-progress")
+    assert r.returncode == 2, r.stdout + r.stderr  # too few usable files left: a clear error
+    out = r.stdout + r.stderr
+    assert "c1.onsets" in out and "milliseconds" in out
+    assert "not sorted" in out and "c4.wav" in out and "usable file(s)" in out
+    # audio shorter than the network's context, and a corrupt file in a batch
+    sf.write(tmp_path / "short.wav", np.zeros(200, np.float32), SR)
+    r = cli(env, "detect", "onsets", tmp_path / "short.wav", d / "c4.wav", onset_data / "clip0.wav", "--method", "superflux",
+            "--out", tmp_path / "o", "--no-progress")
+    assert r.returncode == 0 and "2 of 3 file(s) done" in r.stdout and "c4.wav" in r.stderr
+
+
+@pytest.mark.parametrize("task", ["onsets", "drums", "pitch"])
+def test_shipped_models_detect_offline(task, env, tmp_path):
+    if not (shipped_model_dir(task) / "bundle.json").is_file():
+        pytest.fail(f"no shipped {task} model in {shipped_model_dir(task)}")
+    clip = DATA / "madmom-clips" / ("stereo_sample.flac" if task == "pitch" else "sample.wav")
+    r = cli(dict(env, no_proxy="*", http_proxy="http://0.0.0.0:9", https_proxy="http://0.0.0.0:9"), "detect", task, clip,
+            "--out", tmp_path, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    out = {"onsets": "sample.onsets", "drums": "sample.drums", "pitch": "stereo_sample.f0.csv"}[task]
+    assert (tmp_path / out).is_file()
+    if task == "onsets":  # the shipped onset model on a real clip it never saw
+        ref = mir_eval.io.load_events(str(DATA / "madmom-clips" / "sample.onsets"))
+        est = mir_eval.io.load_events(str(tmp_path / out))
+        assert mir_eval.onset.f_measure(ref, est)[0] > 0.7
+
+
+def test_help_for_every_frame_command(env):
+    for args in (["detect", "--help"], ["train", "--help"], ["show", "--help"], ["evaluate", "--help"]):
+        r = cli(env, *args)
+        assert r.returncode == 0 and "usage:" in r.stdout
+    r = cli(env, "train", "--list-models")
+    assert "onset_cnn" in r.stdout and "superflux" in r.stdout
