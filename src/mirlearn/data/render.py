@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["INSTRUMENTS", "Instrument", "render_notes", "render_groups"]
+__all__ = ["INSTRUMENTS", "Instrument", "render_notes", "render_groups", "render_melodies"]
 
 
 @dataclass(frozen=True)
@@ -257,3 +257,102 @@ def render_notes(
                 w.writerow([Path(path).relative_to(out), inst.name if kind == "instrument" else inst.family, split, group])
         manifests[kind] = m
     return {**manifests, "n_notes": len(rows)}
+
+
+def render_melodies(soundfonts, out, *, n_per_instrument=4, seconds=8.0, instruments=None, sr=16000, test_soundfont=None,
+                    augment=0, seed=0, progress=True):
+    """Monophonic melodies rendered from SoundFonts, with exact f0 annotations: the
+    training data of the pitch model.
+
+    Each melody is one instrument playing random notes of its range (0.1-0.8 s, with rests
+    of 0-0.4 s between some), one note at a time. The f0 annotation (100 fps,
+    ``time,frequency``, 0 = unvoiced) is the note's frequency while it is held, and during its
+    release while the frame's level stays within 30 dB of the note's peak.
+
+    Writes ``OUT/<soundfont>/<instrument>/melody_NNN.wav`` with ``melody_NNN.f0.csv``, and the
+    manifest ``OUT/melodies.csv`` (``path,annotation,split,group``: a melody and its augmented
+    copies share a group; ``test_soundfont``'s melodies are the test split, never augmented).
+
+    Returns
+    -------
+    pathlib.Path
+        The manifest.
+    """
+    try:
+        import tinysoundfont
+    except ImportError as exc:
+        raise ParameterError("render_melodies needs tinysoundfont: pip install --no-deps tinysoundfont") from exc
+    import soundfile as sf
+    from tqdm.auto import tqdm
+
+    from ..annotations import midi_to_hz, write_f0
+    from .augment import add_noise, random_eq, random_level, room_reverb
+
+    soundfonts = [Path(s) for s in soundfonts]
+    for s in soundfonts:
+        if not s.is_file():
+            raise ParameterError(f"SoundFont {str(s)!r} does not exist (Debian: apt-get install fluid-soundfont-gm timgm6mb-soundfont)")
+    names = list(instruments) if instruments else list(INSTRUMENTS)
+    unknown = [n for n in names if n not in INSTRUMENTS]
+    if unknown:
+        raise ParameterError(f"unknown instrument(s) {unknown}; choose from {', '.join(INSTRUMENTS)}")
+    out = Path(out)
+    rng = np.random.default_rng(seed)
+    fps, hop = 100, sr // 100
+    rows = []
+    jobs = [(s, INSTRUMENTS[n], k) for s in soundfonts for n in names for k in range(n_per_instrument)]
+    synths = {}
+    for sf_path, inst, k in tqdm(jobs, desc="render melodies", disable=not progress):
+        if sf_path not in synths:
+            synth = tinysoundfont.Synth(samplerate=sr)
+            synths[sf_path] = (synth, synth.sfload(str(sf_path)))
+        synth, sfid = synths[sf_path]
+        synth.program_select(0, sfid, 0, inst.program)
+        chunks, f0, t = [], [], 0
+        total = int(seconds * sr)
+        while t < total:
+            pitch = int(rng.integers(inst.low, inst.high + 1))
+            held = int(rng.uniform(0.1, 0.8) * sr)
+            rest = int(rng.uniform(0.0, 0.4) * sr) if rng.random() < 0.5 else int(0.02 * sr)
+            synth.noteon(0, pitch, int(rng.integers(50, 120)))
+            a = np.frombuffer(synth.generate(held), dtype=np.float32).reshape(-1, 2).mean(1)
+            synth.noteoff(0, pitch)
+            b = np.frombuffer(synth.generate(rest), dtype=np.float32).reshape(-1, 2).mean(1)
+            seg = np.concatenate([a, b])
+            n_fr = len(seg) // hop
+            rms = np.sqrt(np.mean(seg[: n_fr * hop].reshape(n_fr, hop) ** 2, axis=1) + 1e-12)
+            voiced = np.zeros(n_fr, bool)
+            voiced[: held // hop] = True
+            voiced[held // hop:] = 20 * np.log10(rms[held // hop:] / rms.max()) > -30
+            f0.append(np.where(voiced, midi_to_hz(pitch), 0.0))
+            chunks.append(seg[: n_fr * hop])
+            t += n_fr * hop
+        synth.sounds_off()
+        synth.generate(int(0.2 * sr))
+        y = np.concatenate(chunks)
+        f = np.concatenate(f0)
+        peak = np.max(np.abs(y))
+        if peak > 0:
+            y = 0.5 * y / peak
+        folder = out / sf_path.stem / inst.name
+        folder.mkdir(parents=True, exist_ok=True)
+        split = "test" if sf_path.stem == test_soundfont else ("train" if test_soundfont else "")
+        group = f"{sf_path.stem}/{inst.name}/{k}"
+        copies = [("", y)]
+        if split != "test":
+            for c in range(augment):
+                z = random_eq(y, sr, rng) if rng.random() < 0.5 else y
+                z = room_reverb(z, sr, rng, rt60=(0.1, 0.6), wet=(0.05, 0.3)) if rng.random() < 0.5 else z
+                z = add_noise(z, sr, rng) if rng.random() < 0.5 else z
+                copies.append((f"_aug{c}", random_level(z, sr, rng)))
+        for suffix, z in copies:
+            name = f"melody_{k:03d}{suffix}"
+            sf.write(folder / f"{name}.wav", np.clip(z, -1, 1), sr, subtype="PCM_16")
+            write_f0(folder / f"{name}.f0.csv", np.arange(len(f)) / fps, f)
+            rows.append((str((folder / f"{name}.wav").relative_to(out)), str((folder / f"{name}.f0.csv").relative_to(out)), split, group))
+    manifest = out / "melodies.csv"
+    with open(manifest, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "annotation", "split", "group"])
+        w.writerows(rows)
+    return manifest
