@@ -388,6 +388,7 @@ def train_frames(task, data, model, out, *, config_file=None, overrides=None, ov
     from .run import _commit_out, _env_rank, _prepare_out
 
     file_cfg = load_config(config_file) if config_file else {}
+    model = model or file_cfg.get("model")
     for key, given in (("task", task), ("model", model)):
         if file_cfg.get(key) not in (None, given):
             raise ParameterError(f"the config file names {key} {file_cfg[key]!r} but --{key} is {given!r}")
