@@ -43,7 +43,7 @@ TASKS = ("onsets", "drums", "pitch")
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au"}
 # annotation files each task looks for, in order of preference
 ANNOTATION_SUFFIXES = {
-    "onsets": (".onsets", ".onset", ".jams", ".txt"),
+    "onsets": (".onsets", ".onset", ".notes", ".mid", ".jams", ".txt"),
     "drums": (".drums", "_class.txt", ".txt", ".jams"),
     "pitch": (".f0.csv", ".f0", ".csv", ".notes", ".mid", ".jams"),
 }
@@ -275,6 +275,9 @@ def read_reference(task, annotation, *, classes=None, duration=None):
         kind = {"onsets": "events", "drums": "labelled_events", "pitch": "f0"}[task]
         return A.read_jams(annotation, kind)
     if task == "onsets":
+        if name.endswith((".notes", ".mid", ".midi")):  # the notes' onsets, each time once
+            iv = A.read_midi(annotation)[0] if name.endswith((".mid", ".midi")) else A.read_notes(annotation, duration=duration)[0]
+            return np.unique(iv[:, 0])
         return A.read_events(annotation, duration=duration)
     if task == "drums":
         return A.read_labelled_events(annotation, duration=duration)
