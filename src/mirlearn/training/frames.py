@@ -127,40 +127,45 @@ def split_items(items, *, cfg):
     """``[(train, valid, test)]`` index lists: one holdout, or one per fold."""
     rng = np.random.default_rng(cfg["seed"])
     groups = [it.group or it.path for it in items]
-    uniq = sorted(set(groups))
 
     def carve(idx, fraction, salt):
         return _carve(groups, idx, fraction, seed=cfg["seed"], salt=salt)
 
     splits = [it.split for it in items]
-    if any(s is not None for s in splits) and not cfg["folds"]:
+    folds = [it.fold for it in items]
+    # in cross-validation, items with split=train and no fold only ever train (e.g. synthetic
+    # data added to every fold's training part, never scored)
+    extra = [i for i in range(len(items)) if folds[i] is None and splits[i] == "train"]
+    if cfg["folds"] or any(f is not None for f in folds):
+        core = [i for i in range(len(items)) if i not in set(extra)]
+        if any(f is not None for f in folds):
+            missing = [items[i].path for i in core if folds[i] is None]
+            if missing:
+                raise ParameterError(f"the manifest's fold column is empty for {len(missing)} item(s) (e.g. {missing[0]}); "
+                                     "give every item a fold, or split=train to items that should only ever train")
+            fold_of = {i: folds[i] for i in core}
+        else:
+            k = int(cfg["folds"])
+            order = sorted({groups[i] for i in core})
+            if k > len(order):
+                raise ParameterError(f"folds={k} but only {len(order)} group(s) of files")
+            rng.shuffle(order)
+            gf = {g: n % k for n, g in enumerate(order)}
+            fold_of = {i: gf[groups[i]] for i in core}
+        out = []
+        for f in sorted(set(fold_of.values())):
+            te = [i for i in core if fold_of[i] == f]
+            rest = [i for i in core if fold_of[i] != f]
+            tr, va = carve(rest, cfg["valid_size"], 100 + int(f))
+            out.append((tr + extra, va, te))
+        return out
+    if any(s is not None for s in splits):
         tr = [i for i, s in enumerate(splits) if s in (None, "train")]
         va = [i for i, s in enumerate(splits) if s == "valid"]
         te = [i for i, s in enumerate(splits) if s == "test"]
         if not va:
             tr, va = carve(tr, cfg["valid_size"], 1)
         return [(tr, va, te)]
-    folds = [it.fold for it in items]
-    if cfg["folds"] or any(f is not None for f in folds):
-        if any(f is not None for f in folds):
-            if any(f is None for f in folds):
-                raise ParameterError("the manifest's fold column is empty for some items; give every item a fold")
-            fold_of = folds
-        else:
-            k = int(cfg["folds"])
-            if k > len(uniq):
-                raise ParameterError(f"folds={k} but only {len(uniq)} group(s) of files")
-            order = list(uniq)
-            rng.shuffle(order)
-            gf = {g: n % k for n, g in enumerate(order)}
-            fold_of = [gf[g] for g in groups]
-        out = []
-        for f in sorted(set(fold_of)):
-            te = [i for i, x in enumerate(fold_of) if x == f]
-            rest = [i for i, x in enumerate(fold_of) if x != f]
-            tr, va = carve(rest, cfg["valid_size"], 100 + int(f))
-            out.append((tr, va, te))
-        return out
     idx = list(range(len(items)))
     rest, te = carve(idx, cfg["test_size"], 2)
     tr, va = carve(rest, cfg["valid_size"] / (1 - cfg["test_size"]), 1)
