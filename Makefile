@@ -18,6 +18,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 SF_FLUID := /usr/share/sounds/sf2/FluidR3_GM.sf2
 SF_TIM   := /usr/share/sounds/sf2/TimGM6mb.sf2
+KITS     := /usr/share/hydrogen/data/drumkits
 
 .PHONY: install test demo bench soundfonts test-soundfont clean lock
 
@@ -46,8 +47,10 @@ lock:
 	  .venv-lock/bin/python -m pip freeze --exclude-editable | sed -e 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/'; } > constraints.txt
 	rm -rf .venv-lock
 
+# TimGM6mb (notes and melodies in the tests) and Hydrogen's drum kits (synthetic drum tracks)
 test-soundfont:
 	@test -f $(SF_TIM) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq timgm6mb-soundfont; }
+	@test -d $(KITS) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hydrogen-data; }
 
 soundfonts: test-soundfont
 	@test -f $(SF_FLUID) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluid-soundfont-gm; }

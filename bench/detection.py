@@ -49,7 +49,8 @@ def main():
     import torch
 
     torch.set_num_threads(1)
-    from mirlearn.audio import load, resample
+    from mirlearn.audio import load
+    from mirlearn.audio.io import resample
     from mirlearn.detection.pitch import pyin
     from mirlearn.inference.detect import resolve_detector, run_detector
 

@@ -125,3 +125,46 @@ def test_soundfont_zones_of_a_bad_file_are_a_clear_error(tmp_path):
     f.write_bytes(b"RIFF\x04\x00\x00\x00WAVE")
     with pytest.raises(SoundFontError, match="not a SoundFont"):
         note_samples(f, 0, 60, 64)
+
+
+def test_render_melodies_have_exact_f0(tmp_path):
+    """Rendered melodies: the f0 annotation is the note's frequency where it is voiced, and
+    the audio there has its energy at that frequency."""
+    from mirlearn.annotations import read_f0
+    from mirlearn.data.render import render_melodies
+
+    sf2 = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+    if not sf2.is_file():
+        pytest.fail("TimGM6mb.sf2 missing (make test-soundfont)")
+    man = render_melodies([sf2], tmp_path, n_per_instrument=1, instruments=["flute"], seconds=3.0, augment=1, progress=False)
+    rows = man.read_text().splitlines()
+    assert rows[0] == "path,annotation,split,group" and len(rows) == 3  # a melody and its augmented copy
+    assert rows[1].split(",")[3] == rows[2].split(",")[3]  # one group
+    y, sr = sf.read(tmp_path / rows[1].split(",")[0])
+    t, f0 = read_f0(tmp_path / rows[1].split(",")[1])
+    assert sr == 16000 and 0.3 < np.mean(f0 > 0) <= 1.0
+    i = int(np.flatnonzero(f0 > 0)[len(np.flatnonzero(f0 > 0)) // 2])
+    seg = y[int(t[i] * sr): int(t[i] * sr) + 2048] * np.hanning(2048)
+    peak_hz = np.argmax(np.abs(np.fft.rfft(seg, 8192))) * sr / 8192
+    assert abs(1200 * np.log2(peak_hz / f0[i])) < 60  # within a bin of the labelled pitch
+
+
+def test_render_drum_tracks_from_hydrogen_kits(tmp_path):
+    from mirlearn.annotations import read_labelled_events
+    from mirlearn.data.drumkits import HYDROGEN_KITS, find_kits, render_drum_tracks
+
+    if not HYDROGEN_KITS.is_dir():
+        pytest.fail("hydrogen-data missing (make test-soundfont installs it)")
+    kits = find_kits()
+    assert kits
+    man = render_drum_tracks(tmp_path, n_tracks=2, seconds=4.0, kits=kits[:1], progress=False)
+    rows = [r.split(",") for r in man.read_text().splitlines()[1:]]
+    assert all(r[2] == "train" for r in rows)  # synthetic data only ever trains
+    y, sr = sf.read(rows[0][0])
+    t, lab = read_labelled_events(rows[0][1], labels={"KD", "SD", "HH", "TT", "CY", "OT"}, duration=len(y) / sr)
+    assert {"KD", "SD", "HH"} <= set(lab)
+    # every kick starts a burst: more energy in the 30 ms after it than in the 30 ms before
+    n = int(0.03 * sr)
+    for x in t[lab == "KD"][1:6]:
+        i = int(x * sr)
+        assert np.sum(y[i:i + n] ** 2) > np.sum(y[max(i - n, 0):i] ** 2)
