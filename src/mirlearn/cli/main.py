@@ -246,7 +246,7 @@ def build_parser():
                           "mirlearn's models never hold); only for bundles whose source you trust as you would trust code"))
     pr.set_defaults(func=_cmd_predict)
 
-    ds = sub.add_parser("datasets", help="build datasets (render-notes)")
+    ds = sub.add_parser("datasets", help="build datasets (render-notes, render-melodies, render-drums)")
     dsub = ds.add_subparsers(dest="datasets_command", metavar="ACTION")
     rn = dsub.add_parser(
         "render-notes",
@@ -278,6 +278,37 @@ def build_parser():
     rn.add_argument("--seed", type=int, default=0)
     rn.add_argument("--no-progress", action="store_true")
     rn.set_defaults(func=_cmd_render_notes)
+    rm = dsub.add_parser(
+        "render-melodies",
+        help="render monophonic melodies with exact f0 annotations from SoundFonts (pitch training data)",
+        description="Monophonic melodies of General MIDI instruments rendered from SF2/SF3 SoundFonts, with "
+                    "time,frequency annotations at 100 fps, and the manifest OUT/melodies.csv for 'train --task pitch'.",
+    )
+    rm.add_argument("--soundfont", action="append", required=True, metavar="FILE")
+    rm.add_argument("--out", required=True, metavar="DIR")
+    rm.add_argument("--per-instrument", type=int, default=4, help="melodies per instrument and SoundFont (default 4)")
+    rm.add_argument("--seconds", type=float, default=8.0)
+    rm.add_argument("--instruments", type=_csv_list, default=None, metavar="A,B,...")
+    rm.add_argument("--sr", type=int, default=16000)
+    rm.add_argument("--test-soundfont", default=None, metavar="NAME")
+    rm.add_argument("--augment", type=int, default=0, metavar="N", help="augmented copies of each training melody")
+    rm.add_argument("--seed", type=int, default=0)
+    rm.add_argument("--no-progress", action="store_true")
+    rm.set_defaults(func=_cmd_render_melodies)
+    rd = dsub.add_parser(
+        "render-drums",
+        help="render synthetic drum tracks with exact KD/SD/HH/... labels from Hydrogen drum kits",
+        description="Random grooves played on Hydrogen drum kits (Debian hydrogen-data), with time<TAB>label annotations, "
+                    "optionally also mixed with a General MIDI accompaniment (--backing-soundfont); manifest OUT/drums.csv.",
+    )
+    rd.add_argument("--out", required=True, metavar="DIR")
+    rd.add_argument("--tracks", type=int, default=20)
+    rd.add_argument("--seconds", type=float, default=12.0)
+    rd.add_argument("--kits", default=None, metavar="DIR", help="folder of Hydrogen kits (default /usr/share/hydrogen/data/drumkits)")
+    rd.add_argument("--backing-soundfont", default=None, metavar="FILE")
+    rd.add_argument("--seed", type=int, default=0)
+    rd.add_argument("--no-progress", action="store_true")
+    rd.set_defaults(func=_cmd_render_drums)
     ds.set_defaults(func=lambda args: (ds.print_help(), 2)[1])
 
     cp = sub.add_parser("compare", help="a table of runs and their metrics")
@@ -489,6 +520,26 @@ def _cmd_render_notes(args):
         progress=not args.no_progress,
     )
     print(f"{r['n_notes']} notes in {args.out}; manifests: {r['instrument']} (instruments), {r['family']} (families)")
+    return 0
+
+
+def _cmd_render_melodies(args):
+    from ..data.render import render_melodies
+
+    m = render_melodies(args.soundfont, args.out, n_per_instrument=args.per_instrument, seconds=args.seconds,
+                        instruments=args.instruments, sr=args.sr, test_soundfont=args.test_soundfont, augment=args.augment,
+                        seed=args.seed, progress=not args.no_progress)
+    print(f"manifest: {m}")
+    return 0
+
+
+def _cmd_render_drums(args):
+    from ..data.drumkits import find_kits, render_drum_tracks
+
+    kits = find_kits(args.kits) if args.kits else None
+    m = render_drum_tracks(args.out, n_tracks=args.tracks, seconds=args.seconds, kits=kits,
+                           backing_soundfont=args.backing_soundfont, seed=args.seed, progress=not args.no_progress)
+    print(f"manifest: {m}")
     return 0
 
 
