@@ -101,15 +101,12 @@ class FrameBundle:
 
     def net(self):
         if self._net is None:
-            import torch
-
             from ..models.neural import build_network
 
             net = build_network(self.network, **self.network_config)
             net.load_state_dict(self.state_dict)
             net.eval()
             self._net = net
-            torch.set_grad_enabled(False)
         return self._net
 
     def save(self, folder):

@@ -337,12 +337,8 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
         info=dict(context=ctx, loss=loss_cfg, epochs_run=int(trainer.current_epoch), n_train=len(train), n_valid=len(valid)),
     )
     bundle._net = net
-    torch.set_grad_enabled(False)
-    try:
-        valid_act = [bundle.activations_from_features(f.X) for f in valid]
-        bundle.postprocess = tune_postprocess(task, valid_act, [f.reference for f in valid], cfg, fps=bundle.fps, bundle=bundle)
-    finally:
-        torch.set_grad_enabled(True)
+    valid_act = [bundle.activations_from_features(f.X) for f in valid]  # (inference mode)
+    bundle.postprocess = tune_postprocess(task, valid_act, [f.reference for f in valid], cfg, fps=bundle.fps, bundle=bundle)
     return bundle, history, trainer.global_rank
 
 
