@@ -264,10 +264,10 @@ def render_melodies(soundfonts, out, *, n_per_instrument=4, seconds=8.0, instrum
     """Monophonic melodies rendered from SoundFonts, with exact f0 annotations: the
     training data of the pitch model.
 
-    Each melody is one instrument playing random notes of its range (0.1-0.8 s, with rests
-    of 0-0.4 s between some), one note at a time. The f0 annotation (100 fps,
+    Each melody is one instrument playing random notes of its range (0.1-0.8 s; after 40% of
+    them a rest of 0.1-1 s), one note at a time. The f0 annotation (100 fps,
     ``time,frequency``, 0 = unvoiced) is the note's frequency while it is held, and during its
-    release while the frame's level stays within 30 dB of the note's peak.
+    release while the frame's level stays within 25 dB of the note's peak.
 
     Writes ``OUT/<soundfont>/<instrument>/melody_NNN.wav`` with ``melody_NNN.f0.csv``, and the
     manifest ``OUT/melodies.csv`` (``path,annotation,split,group``: a melody and its augmented
@@ -313,7 +313,7 @@ def render_melodies(soundfonts, out, *, n_per_instrument=4, seconds=8.0, instrum
         while t < total:
             pitch = int(rng.integers(inst.low, inst.high + 1))
             held = int(rng.uniform(0.1, 0.8) * sr)
-            rest = int(rng.uniform(0.0, 0.4) * sr) if rng.random() < 0.5 else int(0.02 * sr)
+            rest = int(rng.uniform(0.1, 1.0) * sr) if rng.random() < 0.4 else int(0.02 * sr)
             synth.noteon(0, pitch, int(rng.integers(50, 120)))
             a = np.frombuffer(synth.generate(held), dtype=np.float32).reshape(-1, 2).mean(1)
             synth.noteoff(0, pitch)
@@ -323,7 +323,7 @@ def render_melodies(soundfonts, out, *, n_per_instrument=4, seconds=8.0, instrum
             rms = np.sqrt(np.mean(seg[: n_fr * hop].reshape(n_fr, hop) ** 2, axis=1) + 1e-12)
             voiced = np.zeros(n_fr, bool)
             voiced[: held // hop] = True
-            voiced[held // hop:] = 20 * np.log10(rms[held // hop:] / rms.max()) > -30
+            voiced[held // hop:] = 20 * np.log10(rms[held // hop:] / rms.max()) > -25
             f0.append(np.where(voiced, midi_to_hz(pitch), 0.0))
             chunks.append(seg[: n_fr * hop])
             t += n_fr * hop

@@ -8,6 +8,8 @@ so that a whole file is processed in one pass after padding it by ``context`` fr
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -70,7 +72,7 @@ class DrumCRNN(_Serializable):
 
     NAME = "drum_crnn"
 
-    def __init__(self, n_classes=3, n_channels=3, n_bands=80, maps=(32, 64), rnn_hidden=64, rnn_layers=2, dropout=0.3):
+    def __init__(self, n_classes=3, n_channels=3, n_bands=80, maps=(16, 32), rnn_hidden=64, rnn_layers=2, dropout=0.3):
         super().__init__()
         self._config = dict(n_classes=n_classes, n_channels=n_channels, n_bands=n_bands, maps=list(maps),
                             rnn_hidden=rnn_hidden, rnn_layers=rnn_layers, dropout=dropout)
@@ -93,14 +95,36 @@ class DrumCRNN(_Serializable):
         return self.out(h).transpose(1, 2)
 
 
+class _HarmonicStack(nn.Module):
+    """Copies of a ``(b, c, n_bins, t)`` map shifted down by each harmonic's distance in
+    bins, stacked on the channel axis: at bin ``f`` the result holds the map at ``f``, at the
+    2nd harmonic of ``f``, the 3rd... (zeros above the top bin). A 1×1 convolution after it
+    weighs the harmonics: what a kernel spanning several octaves does, at a fraction of its
+    cost (Bittner et al.'s harmonic CQT, built inside the network)."""
+
+    def __init__(self, offsets):
+        super().__init__()
+        self.offsets = [int(k) for k in offsets]
+
+    def forward(self, h):
+        n = h.shape[2]
+        out = []
+        for k in self.offsets:
+            if k == 0:
+                out.append(h)
+            else:
+                out.append(torch.cat([h[:, :, k:], h.new_zeros(h.shape[0], h.shape[1], min(k, n), h.shape[3])], dim=2)[:, :, :n])
+        return torch.cat(out, dim=1)
+
+
 class PitchCNN(_Serializable):
     """Monophonic pitch as classification over log-frequency bins, per frame.
 
     Input: a log-frequency spectrogram with ``bins_per_octave`` bins per octave; output:
     logits over the same pitch bins (CREPE's 20-cent bins at 60 per octave) plus one
-    "unvoiced" logit (the last). Convolutions along frequency are shared across pitch, so
-    a pattern learnt at one pitch is recognised at another (translation in log frequency);
-    a wide kernel spanning several octaves sees the harmonics. Valid in time (context 2).
+    "unvoiced" logit (the last). Convolutions along frequency are shared across pitch, so a
+    pattern learnt at one pitch is recognised at another (translation in log frequency); a
+    harmonic stack (partials 1-8) lets each bin see its overtones. Valid in time (context 1).
 
     References
     ----------
@@ -111,21 +135,22 @@ class PitchCNN(_Serializable):
 
     NAME = "pitch_cnn"
 
-    def __init__(self, n_bins=360, n_channels=1, maps=(16, 16, 16), harmonic_span=180, dropout=0.1):
+    def __init__(self, n_bins=360, n_channels=1, maps=(8, 8, 16), bins_per_octave=60, harmonics=8, dropout=0.1):
         super().__init__()
-        self._config = dict(n_bins=n_bins, n_channels=n_channels, maps=list(maps), harmonic_span=harmonic_span, dropout=dropout)
+        self._config = dict(n_bins=n_bins, n_channels=n_channels, maps=list(maps), bins_per_octave=bins_per_octave,
+                            harmonics=harmonics, dropout=dropout)
         m1, m2, m3 = maps
+        offsets = [round(bins_per_octave * math.log2(h)) for h in range(1, harmonics + 1)]
         self.conv = nn.Sequential(
             nn.Conv2d(n_channels, m1, (5, 3), padding=(2, 0)), nn.BatchNorm2d(m1), nn.ReLU(inplace=True),
-            nn.Conv2d(m1, m2, (5, 3), padding=(2, 0)), nn.BatchNorm2d(m2), nn.ReLU(inplace=True),
-            # harmonics: a kernel spanning `harmonic_span` bins above each pitch bin
-            nn.ConstantPad2d((0, 0, 0, harmonic_span - 1), 0.0),
-            nn.Conv2d(m2, m3, (harmonic_span, 1)), nn.BatchNorm2d(m3), nn.ReLU(inplace=True),
+            nn.Conv2d(m1, m2, (5, 1), padding=(2, 0)), nn.BatchNorm2d(m2), nn.ReLU(inplace=True),
+            _HarmonicStack(offsets),
+            nn.Conv2d(m2 * len(offsets), m3, 1), nn.BatchNorm2d(m3), nn.ReLU(inplace=True),
             nn.Dropout(dropout),
         )
         self.pitch = nn.Conv2d(m3, 1, 1)
         self.voicing = nn.Linear(m3, 1)
-        self.context = 2
+        self.context = 1
         self.n_bins = n_bins
 
     def forward(self, x):

@@ -352,7 +352,7 @@ def tune_postprocess(task, activations, references, cfg, *, fps, bundle=None):
         from ..evaluation.frames import pitch_track
 
         best = None
-        for th in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        for th in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99):
             pp = dict(voicing_threshold=th, viterbi=bool(cfg["viterbi"]))
             m = mean_pitch(evaluate_pitch(*ref, *pitch_track(bundle, act, pp)) for act, ref in zip(activations, references))
             if best is None or m["overall_accuracy"] > best[0]:
