@@ -76,6 +76,9 @@ def test_detect_evaluate_show(onset_run, onset_data, env, tmp_path):
     assert {"f_measure", "precision", "recall"} <= set(m) and m["n_items"] == 2 and m["n_seen_in_training"] == 0
     r = cli(env, "show", onset_data / "clip6.wav", "--activations", onset_run, "--out", tmp_path / "act.png")
     assert r.returncode == 0 and (tmp_path / "act.png").stat().st_size > 10_000
+    r = cli(env, "compare", onset_run, "--format", "json")
+    (row,) = json.loads(r.stdout)
+    assert row["model"] == "onset_cnn" and 0 <= row["f_measure"] <= 1
 
 
 def test_evaluate_refuses_training_files(onset_run, onset_data, env, tmp_path):

@@ -554,6 +554,8 @@ def _cmd_compare(args):
         print(json.dumps(rows, indent=2))
         return 0
     cols = ["run", "model", "evaluation", "accuracy", "balanced_accuracy", "macro_f1", "n_items"]
+    if any("f_measure" in r or "raw_pitch_accuracy" in r for r in rows):
+        cols = ["run", "model", "evaluation", "f_measure", "precision", "recall", "raw_pitch_accuracy", "overall_accuracy", "n_items"]
     if args.format == "csv":
         w = csv.DictWriter(sys.stdout, fieldnames=sorted({k for r in rows for k in r}, key=lambda k: (k not in cols, cols.index(k) if k in cols else 0, k)))
         w.writeheader()

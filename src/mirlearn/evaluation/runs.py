@@ -223,6 +223,11 @@ def compare_runs(run_dirs):
                 row[k] = m[k]
                 if "std" in m and k in m["std"]:
                     row[k + "_std"] = m["std"][k]
-        row["n_items"] = m.get("n_items")
+        for k in ("f_measure", "precision", "recall", "raw_pitch_accuracy", "raw_chroma_accuracy", "overall_accuracy"):
+            if k in m:  # frame-level runs (their fold std sits beside each key)
+                row[k] = m[k]
+                if k + "_std" in m:
+                    row[k + "_std"] = m[k + "_std"]
+        row["n_items"] = m.get("n_items", m.get("n_files"))
         rows.append(row)
     return rows
