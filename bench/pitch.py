@@ -10,7 +10,7 @@ never saw, against pYIN on the same files.
 Raw pitch / raw chroma accuracy (50 cents), voicing recall and false alarm, overall accuracy,
 pooled over frames; mean ± std over seeds for the CNN.
 
-    python bench/pitch.py [--seeds 0,1,2] [--epochs 30]
+    python bench/pitch.py [--seeds 0,1,2] [--epochs 30] [--chunks 8]
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def main():
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--per-instrument", type=int, default=6)
+    ap.add_argument("--chunks", type=int, default=8, help="training chunks per file and epoch")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "pitch.json")
     args = ap.parse_args()
     from mirlearn.data.render import render_melodies
@@ -85,7 +86,7 @@ def main():
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     digest = code_digest()
     cfg = args.work / "pitch.yaml"
-    cfg.write_text(f"epochs: {args.epochs}\npatience: 6\nchunks_per_file: 8\n")
+    cfg.write_text(f"epochs: {args.epochs}\npatience: 6\nchunks_per_file: {args.chunks}\n")
     res = {"pitch_cnn": {"timgm6mb": [], "madmom": []}}
     for seed in [int(s) for s in args.seeds.split(",")]:
         run = args.work / f"run-seed{seed}"
