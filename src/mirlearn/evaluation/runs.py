@@ -171,8 +171,13 @@ def _describe_run(run_dir):
 
 
 def is_frame_run(run_dir):
-    """Whether ``run_dir`` holds a frame-level (onsets, drums, pitch) model."""
-    return (Path(run_dir) / "model" / "bundle.json").is_file()
+    """Whether ``run_dir`` is a frame-level (onsets, drums, pitch) run."""
+    if (Path(run_dir) / "model" / "bundle.json").is_file():
+        return True
+    try:
+        return "task" in json.loads((Path(run_dir) / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return False
 
 
 def evaluate_frame_run(run_dir, data, *, split="test", echo=_echo_default):
@@ -194,6 +199,9 @@ def evaluate_frame_run(run_dir, data, *, split="test", echo=_echo_default):
 
     if split not in ("train", "valid", "test", "all"):
         raise ParameterError(f"--split must be train, valid, test or all, got {split!r}")
+    if not (Path(run_dir) / "model" / "bundle.json").is_file():
+        raise ParameterError(f"{run_dir} holds no model (a cross-validation run with final_model: false); "
+                             f"its scores are in {Path(run_dir) / 'metrics.json'}")
     bundle = load_frame_bundle(Path(run_dir) / "model")
     fit, run_test = _fit_items(run_dir)
     items = load_paired(data, task=bundle.task)
