@@ -39,6 +39,13 @@ DATA_NOTES = {
 }
 
 
+HELD_OUT = {
+    "onsets": "fold 3 of Böck's 8-fold split (the 40 files of 8-fold_cv_random_3.fold) is the test part; the validation part is carved from folds 0-2",
+    "drums": "the last two songs in alphabetical order (stem and mixture each) are the test part; validation songs are carved from the other six",
+    "pitch": "the TimGM6mb melodies are the test part (another SoundFont's samples of the same instruments)",
+}
+
+
 def onsets_manifest(work):
     rows = []
     for k in range(4):
@@ -91,14 +98,14 @@ def card(task, run, command):
             scores += f"\n| F {c} | {e['f_measure']:.3f} |"
     return f"""# Shipped {task} model
 
-- Network: `{b['network']}` ({sum(1 for _ in b['network_config'])} config keys: {json.dumps(b['network_config'])}),
-  {size / 1e6:.2f} MB of float32 weights; input: {json.dumps(b['features'])}.
+- Network: `{b['network']}`, configuration `{json.dumps(b['network_config'])}`; {size / 1e6:.2f} MB of float32
+  weights; input: `{json.dumps(b['features'])}`.
 - Trained by: `{command}` (configuration: `configs/pretrained/{task}.yaml`), {date.today()}, on CPU.
 - Post-processing (chosen on the validation part): `{json.dumps(b['postprocess'])}`.
 - Data: {DATA_NOTES[task]}
 - Licence of the weights: ISC, as mirlearn, subject to the data terms above.
 
-## Held-out scores ({m.get('evaluation')}, {m.get('n_files')} files in all; ±50 ms for events)
+## Held-out scores ({m.get('evaluation')}: {HELD_OUT[task]}; {m.get('n_files')} files in all; ±50 ms for events)
 
 | metric | value |
 |---|---|
