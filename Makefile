@@ -60,7 +60,8 @@ test: $(STAMP) test-soundfont
 
 # Note-level instrument recognition across sample sources: notes rendered from FluidR3
 # (training, with augmentation) and from TimGM6mb (test: other samples of the same
-# instruments), a classic and a deep model, their comparison and reports.
+# instruments), a classic and a deep model, their comparison and reports; then the
+# frame-level models shipped in the package (onsets, drums, pitch) on real clips.
 demo: $(STAMP) soundfonts
 	$(VENV)/bin/mirlearn datasets render-notes --soundfont $(SF_FLUID) --soundfont $(SF_TIM) \
 	    --test-soundfont TimGM6mb --pitch-step 4 --augment 1 --out $(DEMO)/notes --no-progress
@@ -70,6 +71,11 @@ demo: $(STAMP) soundfonts
 	    --model cnn --config configs/demo-cnn.yaml --out $(DEMO)/cnn --no-progress
 	$(VENV)/bin/mirlearn compare $(DEMO)/svm_rbf $(DEMO)/cnn
 	@echo "reports: $(DEMO)/svm_rbf/report.html $(DEMO)/cnn/report.html"
+	# the frame level: the shipped models on real clips they were not trained on
+	$(VENV)/bin/mirlearn detect onsets $(DATA)/madmom-clips/sample.wav --out $(DEMO)/detect --no-progress
+	$(VENV)/bin/mirlearn detect drums $(DATA)/mdb-drums-dev/audio/MusicDelta_SpeedMetal_Drum.wav --out $(DEMO)/detect --no-progress
+	$(VENV)/bin/mirlearn detect pitch $(DATA)/madmom-clips/stereo_sample.flac --out $(DEMO)/detect --no-progress
+	$(VENV)/bin/mirlearn show $(DATA)/madmom-clips/sample.wav --activations onsets --out $(DEMO)/detect/sample-onsets.png
 
 bench: $(STAMP)
 	$(PY) bench/features.py --data $(DATA)/gtzan-mini-dev
