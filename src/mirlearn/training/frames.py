@@ -338,13 +338,22 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
     )
     bundle._net = net
     valid_act = [bundle.activations_from_features(f.X) for f in valid]  # (inference mode)
-    bundle.postprocess = tune_postprocess(task, valid_act, [f.reference for f in valid], cfg, fps=bundle.fps, bundle=bundle)
+    def fallback():  # a class absent from the validation files is tuned on the training files
+        return [bundle.activations_from_features(f.X) for f in train], [f.reference for f in train]
+
+    bundle.postprocess = tune_postprocess(task, valid_act, [f.reference for f in valid], cfg, fps=bundle.fps, bundle=bundle,
+                                          fallback=fallback, echo=echo)
     return bundle, history, trainer.global_rank
 
 
-def tune_postprocess(task, activations, references, cfg, *, fps, bundle=None):
+def tune_postprocess(task, activations, references, cfg, *, fps, bundle=None, fallback=None, echo=print):
     """Post-processing parameters chosen on validation data: peak picking per class
-    (events), or the voicing threshold (pitch)."""
+    (events), or the voicing threshold (pitch).
+
+    A class with no event in the validation files cannot be tuned there (every setting
+    scores 0); its parameters are then searched on ``fallback()`` = ``(activations,
+    references)`` of the training files (never the test files), and the run says so.
+    """
     from ..detection.peaks import tune_peak_picking
 
     if task == "pitch":
@@ -358,14 +367,20 @@ def tune_postprocess(task, activations, references, cfg, *, fps, bundle=None):
             if best is None or m["overall_accuracy"] > best[0]:
                 best = (m["overall_accuracy"], pp)
         return best[1]
+
+    def class_refs(refs, c):
+        if task == "onsets":
+            return list(refs)
+        return [np.sort(np.asarray(t)[np.asarray(lab) == c]) for t, lab in refs]
+
     out = {}
     for k, c in enumerate(cfg["classes"]):
-        if task == "onsets":
-            refs = list(references)
-        else:
-            refs = [np.sort(np.asarray(t)[np.asarray(lab) == c]) for t, lab in references]
-        best = tune_peak_picking([a[k] for a in activations], refs, fps=fps, grid=cfg["grid"],
-                                 combine_reference=0.03 if task == "onsets" else 0.0)
+        acts, refs = [a[k] for a in activations], class_refs(references, c)
+        if not any(len(r) for r in refs) and fallback is not None:
+            echo(f"warning: no {c} event in the validation files; {c}'s peak picking is tuned on the training files")
+            fa, fr = fallback()
+            acts, refs = [a[k] for a in fa], class_refs(fr, c)
+        best = tune_peak_picking(acts, refs, fps=fps, grid=cfg["grid"], combine_reference=0.03 if task == "onsets" else 0.0)
         best.pop("f_measure")
         out[c] = best
     return out
