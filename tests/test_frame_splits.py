@@ -53,3 +53,19 @@ def test_unknown_config_keys_are_errors():
         resolve_frame_config("onsets", {"features": {"n_mel": 40}})
     with pytest.raises(ValueError, match="--task must be one of"):
         resolve_frame_config("beats", {})
+
+
+def test_a_class_missing_from_validation_is_tuned_on_training_files():
+    import numpy as np
+
+    from mirlearn.training.frames import tune_postprocess
+
+    cfg = resolve_frame_config("drums", {"grid": {"threshold": [0.2, 0.5, 0.9]}})
+    act = np.full((3, 300), 0.05)
+    act[:, 50] = act[:, 150] = 0.6  # every class fires at 0.5 s and 1.5 s
+    valid_ref = (np.array([0.5, 1.5, 0.5, 1.5]), np.array(["KD", "KD", "SD", "SD"], dtype=object))  # no HH
+    train_ref = (np.array([0.5, 1.5]), np.array(["HH", "HH"], dtype=object))
+    messages = []
+    pp = tune_postprocess("drums", [act], [valid_ref], cfg, fps=100, fallback=lambda: ([act], [train_ref]), echo=messages.append)
+    assert pp["HH"]["threshold"] == 0.5  # from the training files: 0.9 would detect nothing
+    assert pp["KD"]["threshold"] == 0.5 and any("no HH event in the validation files" in m for m in messages)
