@@ -12,7 +12,7 @@ trained through `mirlearn train --task drums` on stems and mixtures together; sc
 per-class F-measures (±50 ms) from counts summed over each test fold, shown separately for
 the drum stems and for the mixtures, mean ± std over folds.
 
-    python bench/drums.py [--epochs 40] [--seeds 0] [--work bench/work/drums]
+    python bench/drums.py [--epochs 40] [--chunks 32] [--seeds 0] [--variants real,real+synthetic]
 """
 
 from __future__ import annotations
@@ -83,6 +83,8 @@ def main():
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work" / "drums")
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seeds", default="0")
+    ap.add_argument("--chunks", type=int, default=32, help="training chunks per file and epoch")
+    ap.add_argument("--variants", default="real,real+synthetic", help="which training data: real, real+synthetic")
     ap.add_argument("--synthetic", type=int, default=40,
                     help="also train with this many synthetic tracks (Hydrogen kits, each also in a mixture with a "
                          "FluidR3 accompaniment) added to every fold's training part; 0: real data only")
@@ -92,8 +94,9 @@ def main():
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     digest = code_digest()
     results = {}
-    variants = [("real", None)]
-    if args.synthetic:
+    wanted = set(args.variants.split(","))
+    variants = [("real", None)] if "real" in wanted else []
+    if args.synthetic and "real+synthetic" in wanted:
         from mirlearn.data.drumkits import render_drum_tracks
 
         syn = args.work / f"synthetic-{args.synthetic}"
@@ -113,8 +116,8 @@ def main():
             body += [f"{r['path']},{r['annotation']},{r['group']},,train" for r in csv.DictReader(open(extra))]
             man.write_text("\n".join([header] + body) + "\n")
         for seed in [int(s) for s in args.seeds.split(",")]:
-            cfg = args.work / "drum_crnn.yaml"
-            cfg.write_text(f"final_model: false\nepochs: {args.epochs}\nchunks_per_file: 32\nloss: bce\npatience: 8\n")
+            cfg = args.work / f"drum_crnn-{label}.yaml"
+            cfg.write_text(f"final_model: false\nepochs: {args.epochs}\nchunks_per_file: {args.chunks}\nloss: bce\npatience: 8\n")
             run_dir = args.work / f"run-{label}-seed{seed}"
             m, sec = train_once(run_dir, ["--task", "drums", "--data", man, "--model", "drum_crnn", "--config", cfg, "--seed", seed], env, digest)
             row = {}
@@ -129,6 +132,11 @@ def main():
     meta = dict(command=" ".join(["python", "bench/drums.py"] + sys.argv[1:]), machine=f"{platform.machine()}, {os.cpu_count()} cores",
                 date=str(date.today()), code=digest, epochs=args.epochs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.out.is_file():  # another variant's results, from a run of the same code: keep them
+        old = json.loads(args.out.read_text())
+        if old["meta"].get("code") == digest:
+            results = {**old["results"], **results}
+            meta["command"] = old["meta"]["command"] + " ; " + meta["command"]
     args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
     print(f"wrote {args.out}")
 
