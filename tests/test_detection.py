@@ -237,3 +237,15 @@ def test_viterbi_f0_smooths_an_outlier():
     iv, p = f0_to_notes(np.arange(10) / 100, [0, 0, 440, 440, 441, 440, 0, 0, 262, 0], min_duration=0.03)
     np.testing.assert_allclose(p, [69])
     np.testing.assert_allclose(iv, [[0.02, 0.06]])
+
+
+def test_harmonic_stack_shifts_by_each_partial():
+    torch = pytest.importorskip("torch")
+    from mirlearn.models.frame_nets import _HarmonicStack
+
+    h = torch.arange(2 * 10 * 3, dtype=torch.float32).reshape(1, 2, 10, 3)
+    out = _HarmonicStack([0, 3, 12])(h)
+    assert out.shape == (1, 6, 10, 3)
+    torch.testing.assert_close(out[:, :2], h)
+    torch.testing.assert_close(out[:, 2:4, :7], h[:, :, 3:])  # bin f sees bin f + 3
+    assert out[:, 2:4, 7:].abs().sum() == 0 and out[:, 4:].abs().sum() == 0  # beyond the top: zeros

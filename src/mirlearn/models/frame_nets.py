@@ -107,14 +107,12 @@ class _HarmonicStack(nn.Module):
         self.offsets = [int(k) for k in offsets]
 
     def forward(self, h):
-        n = h.shape[2]
-        out = []
-        for k in self.offsets:
-            if k == 0:
-                out.append(h)
-            else:
-                out.append(torch.cat([h[:, :, k:], h.new_zeros(h.shape[0], h.shape[1], min(k, n), h.shape[3])], dim=2)[:, :, :n])
-        return torch.cat(out, dim=1)
+        b, c, n, t = h.shape
+        out = h.new_zeros(b, c * len(self.offsets), n, t)
+        for i, k in enumerate(self.offsets):
+            if k < n:
+                out[:, i * c:(i + 1) * c, : n - k] = h[:, :, k:]
+        return out
 
 
 class PitchCNN(_Serializable):
