@@ -172,12 +172,16 @@ def _describe_run(run_dir):
 
 def is_frame_run(run_dir):
     """Whether ``run_dir`` is a frame-level (onsets, drums, pitch) run."""
-    if (Path(run_dir) / "model" / "bundle.json").is_file():
-        return True
-    try:
-        return "task" in json.loads((Path(run_dir) / "metrics.json").read_text())
-    except (OSError, ValueError):
-        return False
+    for f, key in (("model/bundle.json", "format"), ("metrics.json", "task")):
+        try:
+            d = json.loads((Path(run_dir) / f).read_text())
+        except (OSError, ValueError):
+            continue
+        if key == "format" and d.get("format") == "mirlearn-frame-bundle":
+            return True
+        if key == "task" and d.get("task") in ("onsets", "drums", "pitch"):
+            return True
+    return False
 
 
 def evaluate_frame_run(run_dir, data, *, split="test", echo=_echo_default):
