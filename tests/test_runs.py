@@ -223,6 +223,9 @@ def test_one_registry_names_every_model():
     from mirlearn.models.neural import NETWORKS
 
     assert set(CLASSIC_MODELS) == {n for n, s in MODELS.items() if s.family == "classic"}
-    assert set(NETWORKS) == {n for n, s in MODELS.items() if s.family == "deep"}
+    assert set(NETWORKS) == {n for n, s in MODELS.items() if s.family in ("deep", "frame")}
+    from mirlearn.detection import BASELINES
+
+    assert set(BASELINES) == {n for n, s in MODELS.items() if s.family == "baseline"}
     for name in CLASSIC_MODELS:
         build_classifier(name)

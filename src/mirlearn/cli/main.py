@@ -389,8 +389,6 @@ def _cmd_train(args):
     if args.list_models:
         for spec in MODELS.values():
             print(f"{spec.name:20s} {spec.family:8s} {spec.description}")
-        for name, task, what in _FRAME_MODELS:
-            print(f"{name:20s} {task:8s} {what}")
         return 0
     if args.task:
         return _train_frames(args)
@@ -403,15 +401,6 @@ def _cmd_train(args):
     train_run(args.data, args.model, args.out, config_file=args.config, overrides=overrides, overwrite=args.overwrite,
               progress=not args.no_progress)
     return 0
-
-
-_FRAME_MODELS = [
-    ("onset_cnn", "onsets", "Schlüter & Böck's onset CNN on multi-resolution log-mel (--task onsets)"),
-    ("drum_crnn", "drums", "convolutional recurrent network, one output per drum (--task drums)"),
-    ("pitch_cnn", "pitch", "monophonic f0 as classification over 20-cent bins (--task pitch)"),
-    ("spectral_flux", "onsets", "non-learned baseline: spectral flux, peak picking tuned on validation"),
-    ("superflux", "onsets", "non-learned baseline: SuperFlux (Böck & Widmer 2013), peak picking tuned on validation"),
-]
 
 
 def _train_frames(args):

@@ -1,7 +1,8 @@
 """The registry of models, by name.
 
 Classic models are scikit-learn pipelines on summarised features; deep models are PyTorch
-modules on log-mel chunks, trained through Lightning.
+modules on log-mel chunks, trained through Lightning; frame models give an activation per
+frame (onsets, drums, pitch) and baselines are non-learned detection functions.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ class ModelSpec:
     Attributes
     ----------
     name : str
-    family : {'classic', 'deep'}
+    family : {'classic', 'deep', 'frame', 'baseline'}
+        ``frame`` networks and non-learned ``baseline`` detectors are trained with
+        ``--task`` (onsets, drums, pitch).
     description : str
     defaults : dict
         Configuration defaults that differ from the family's (features for classic
@@ -73,6 +76,31 @@ MODELS = {
             {"channels": [32, 32, 64, 64], "rnn_hidden": 64},
             "Choi, Fazekas, Sandler & Cho, Convolutional recurrent neural networks for music classification, ICASSP 2017",
         ),
+        ModelSpec(
+            "onset_cnn",
+            "frame",
+            "onset CNN on multi-resolution log-mel (--task onsets)",
+            {"task": "onsets"},
+            "Schlüter & Böck, Improved musical onset detection with convolutional neural networks, ICASSP 2014",
+        ),
+        ModelSpec(
+            "drum_crnn",
+            "frame",
+            "convolutional recurrent network, one output per drum (--task drums)",
+            {"task": "drums"},
+            "Vogl, Dorfer, Widmer & Knees, Drum transcription via joint beat and drum modeling using CRNNs, ISMIR 2017",
+        ),
+        ModelSpec(
+            "pitch_cnn",
+            "frame",
+            "monophonic f0 as classification over 20-cent bins, harmonic stacking (--task pitch)",
+            {"task": "pitch"},
+            "Kim, Salamon, Li & Bello, CREPE: a convolutional representation for pitch estimation, ICASSP 2018",
+        ),
+        ModelSpec("spectral_flux", "baseline", "non-learned onset detection: spectral flux, peak picking tuned on validation (--task onsets)",
+                  {"task": "onsets"}, "Dixon, Onset detection revisited, DAFx 2006"),
+        ModelSpec("superflux", "baseline", "non-learned onset detection: SuperFlux, peak picking tuned on validation (--task onsets)",
+                  {"task": "onsets"}, "Böck & Widmer, Maximum filter vibrato suppression for onset detection, DAFx 2013"),
     ]
 }
 
