@@ -77,6 +77,9 @@ def main():
         if loss:
             row["threshold_0.5"] = mean_std([f["threshold_0.5"]["f_measure"] for f in folds])
         row["folds_f"] = [round(f["f_measure"], 4) for f in folds]
+        if loss:  # per fold: peak picking against a 0.5 threshold of the same activations
+            row["folds_threshold_0.5_f"] = [round(f["threshold_0.5"]["f_measure"], 4) for f in folds]
+            row["folds_threshold_0.5_recall"] = [round(f["threshold_0.5"]["recall"], 4) for f in folds]
         row["seconds"] = round(sec)
         results[label] = row
         print(label, row, flush=True)
