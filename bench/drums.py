@@ -90,6 +90,7 @@ def main():
                          "FluidR3 accompaniment) added to every fold's training part; 0: real data only")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "drums.json")
     args = ap.parse_args()
+    args.work = args.work.resolve()  # manifests hold paths relative to their folder
     args.work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     digest = code_digest()

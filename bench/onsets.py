@@ -57,6 +57,7 @@ def main():
     ap.add_argument("--baselines", default="spectral_flux,superflux")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "onsets.json")
     args = ap.parse_args()
+    args.work = args.work.resolve()  # manifests hold paths relative to their folder
     args.work.mkdir(parents=True, exist_ok=True)
     man, n = manifest(args.work)
     env = dict(os.environ, PYTHONWARNINGS="ignore")

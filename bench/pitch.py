@@ -69,6 +69,7 @@ def main():
     args = ap.parse_args()
     from mirlearn.data.render import render_melodies
 
+    args.work = args.work.resolve()  # manifests hold paths relative to their folder
     args.work.mkdir(parents=True, exist_ok=True)
     man = args.work / "melodies" / "melodies.csv"
     if not man.exists():
