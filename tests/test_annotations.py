@@ -144,3 +144,11 @@ def test_paired_data_folder_and_manifest(tmp_path):
     (tmp_path / "bad.csv").write_text("path,label\na.wav,x\n")
     with pytest.raises(ValueError, match="path,annotation"):
         load_paired(tmp_path / "bad.csv", task="onsets")
+
+
+def test_truncated_midi_is_a_clear_error(tmp_path):
+    A.write_midi(tmp_path / "x.mid", np.array([[0.1, 0.5], [0.6, 0.9]]), [60, 62])
+    data = (tmp_path / "x.mid").read_bytes()
+    (tmp_path / "cut.mid").write_bytes(data[:-6])
+    with pytest.raises(AnnotationError, match="truncated"):
+        A.read_midi(tmp_path / "cut.mid")

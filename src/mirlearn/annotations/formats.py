@@ -166,50 +166,11 @@ def read_midi(path):
         tracks.append(data[pos + 8:pos + 8 + length])
         pos += 8 + length
     raw, tempos = [], [(0, _TEMPO)]
-    for tr in tracks:
-        i, tick, status = 0, 0, 0
-        while i < len(tr):
-            delta = 0
-            while True:
-                b = tr[i]
-                i += 1
-                delta = (delta << 7) | (b & 0x7F)
-                if not b & 0x80:
-                    break
-            tick += delta
-            b = tr[i]
-            if b == 0xFF:
-                typ, i = tr[i + 1], i + 2
-                ln = 0
-                while True:
-                    c = tr[i]
-                    i += 1
-                    ln = (ln << 7) | (c & 0x7F)
-                    if not c & 0x80:
-                        break
-                if typ == 0x51:
-                    tempos.append((tick, int.from_bytes(tr[i:i + 3], "big")))
-                i += ln
-                continue
-            if b in (0xF0, 0xF7):
-                i += 1
-                ln = 0
-                while True:
-                    c = tr[i]
-                    i += 1
-                    ln = (ln << 7) | (c & 0x7F)
-                    if not c & 0x80:
-                        break
-                i += ln
-                continue
-            if b & 0x80:
-                status, i = b, i + 1
-            kind = status & 0xF0
-            n = 1 if kind in (0xC0, 0xD0) else 2
-            args = tr[i:i + n]
-            i += n
-            if kind in (0x80, 0x90):
-                raw.append((tick, status & 0x0F, args[0], args[1] if kind == 0x90 else 0))
+    try:
+        for tr in tracks:
+            _read_track(tr, raw, tempos)
+    except IndexError:
+        raise AnnotationError(f"{path}: a MIDI track ends in the middle of an event (truncated file?)") from None
     tempos.sort()
 
     def seconds(tick):
@@ -232,3 +193,43 @@ def read_midi(path):
     notes.sort()
     arr = np.array(notes, dtype=float).reshape(-1, 4)
     return arr[:, :2], arr[:, 2], arr[:, 3].astype(int)
+
+
+def _varlen_at(tr, i):
+    """A MIDI variable-length quantity at ``tr[i]``: ``(value, next index)``."""
+    value = 0
+    while True:
+        b = tr[i]
+        i += 1
+        value = (value << 7) | (b & 0x7F)
+        if not b & 0x80:
+            return value, i
+
+
+def _read_track(tr, raw, tempos):
+    """Append a track's note events ``(tick, channel, pitch, velocity)`` to ``raw`` and its
+    tempo changes ``(tick, microseconds per quarter)`` to ``tempos``."""
+    i, tick, status = 0, 0, 0
+    while i < len(tr):
+        delta, i = _varlen_at(tr, i)
+        tick += delta
+        b = tr[i]
+        if b == 0xFF:  # meta event: type, length, data
+            typ = tr[i + 1]
+            ln, i = _varlen_at(tr, i + 2)
+            if typ == 0x51:
+                tempos.append((tick, int.from_bytes(tr[i:i + 3], "big")))
+            i += ln
+            continue
+        if b in (0xF0, 0xF7):  # system exclusive: length, data
+            ln, i = _varlen_at(tr, i + 1)
+            i += ln
+            continue
+        if b & 0x80:
+            status, i = b, i + 1
+        kind = status & 0xF0
+        n = 1 if kind in (0xC0, 0xD0) else 2
+        args = tr[i:i + n]
+        i += n
+        if kind in (0x80, 0x90):
+            raw.append((tick, status & 0x0F, args[0], args[1] if kind == 0x90 else 0))
