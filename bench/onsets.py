@@ -12,6 +12,9 @@ std over the 4 folds; the per-file mean F; for the CNN also the same activations
 thresholding at 0.5 instead of peak picking.
 
     python bench/onsets.py [--epochs 20] [--work bench/work/onsets] [--losses bce,weighted_bce,focal]
+                           [--set KEY=VALUE ...] [--out bench/results/onsets.json]
+
+``--set`` adds a frame-level config key to every CNN run (e.g. ``--set chunks_per_file=16``).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--losses", default="bce,weighted_bce,focal")
     ap.add_argument("--baselines", default="spectral_flux,superflux")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config key for the CNN runs")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "onsets.json")
     args = ap.parse_args()
     args.work = args.work.resolve()  # manifests hold paths relative to their folder
@@ -69,7 +73,7 @@ def main():
         cfg = args.work / f"{model}-{loss or 'none'}.yaml"
         lines = ["final_model: false"]
         if loss:
-            lines += [f"loss: {loss}", f"epochs: {args.epochs}"]
+            lines += [f"loss: {loss}", f"epochs: {args.epochs}"] + [kv.replace("=", ": ", 1) for kv in args.set]
         cfg.write_text("\n".join(lines) + "\n")
         run_dir = args.work / f"run-{model}-{loss or 'none'}"
         m, sec = train_once(run_dir, ["--task", "onsets", "--data", man, "--model", model, "--config", cfg], env, digest)
@@ -85,7 +89,7 @@ def main():
         results[label] = row
         print(label, row, flush=True)
     meta = dict(command=" ".join(["python", "bench/onsets.py"] + sys.argv[1:]), machine=f"{platform.machine()}, {os.cpu_count()} cores",
-                date=str(date.today()), code=digest, n_files=n, epochs=args.epochs)
+                date=str(date.today()), code=digest, n_files=n, epochs=args.epochs, extra=args.set)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
     print(f"wrote {args.out}")
