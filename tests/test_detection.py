@@ -182,6 +182,65 @@ def test_frame_networks_one_output_per_frame(name, shape):
         torch.testing.assert_close(back(x), y)
 
 
+@pytest.mark.parametrize("name, shape", [("onset_cnn", (3, 80)), ("pitch_cnn", (1, 360))])
+def test_inference_path_equals_forward(name, shape):
+    """``infer`` (time chunks) and ``for_inference`` (batch norms folded, band pooling) give
+    the logits of the trained network's plain ``forward`` on a long input."""
+    torch = pytest.importorskip("torch")
+    from mirlearn.models.neural import build_network
+
+    net = build_network(name)
+    gen = torch.Generator().manual_seed(0)
+    for m in net.modules():  # non-trivial batch-norm statistics, as after training
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1, generator=gen)
+            m.running_var.uniform_(0.5, 2, generator=gen)
+            m.weight.data.uniform_(0.5, 1.5, generator=gen)
+    net.eval()
+    T = 3 * net.infer_chunk + 17
+    x = torch.randn(1, *shape, T + 2 * net.context, generator=gen)
+    with torch.no_grad():
+        ref = net(x)
+        fast = build_network(name, **net.get_config())
+        fast.load_state_dict(net.state_dict())
+        fast = fast.for_inference()
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+        out = fast.infer(x)
+    assert out.shape == ref.shape
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_band_pool_is_max_pool():
+    torch = pytest.importorskip("torch")
+    from mirlearn.models.frame_nets import _BandPool
+
+    x = torch.randn(2, 4, 80, 30, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(_BandPool(3)(x), torch.nn.MaxPool2d((3, 1))(x), rtol=0, atol=0)
+
+
+def test_drum_windows_stay_close_to_whole_file():
+    """The shipped drum CRNN's windowed GRU (``infer``) against one pass over a whole real
+    drum stem (about 37 s, several windows): probabilities within 1e-3."""
+    torch = pytest.importorskip("torch")
+    from .conftest import DATA, require_data
+    from mirlearn.audio import load
+    from mirlearn.audio.io import resample
+    from mirlearn.features.frames import frame_features
+    from mirlearn.inference.detect import resolve_detector
+
+    path = DATA / "mdb-drums-dev" / "audio" / "MusicDelta_80sRock_Drum.wav"
+    require_data(path)
+    det = resolve_detector("drums")
+    y, sr = load(path, sr=None)[:2]
+    x = torch.from_numpy(det.model_input(frame_features(resample(y, orig_sr=sr, target_sr=det.sr), det.features)))[None]
+    net = det.net()
+    assert x.shape[-1] - 2 * net.context > 2 * (net.infer_window + 2 * net.infer_overlap)
+    with torch.no_grad():
+        whole, windows = torch.sigmoid(net(x)), torch.sigmoid(net.infer(x))
+    assert whole.shape == windows.shape
+    assert float((whole - windows).abs().max()) < 1e-3
+
+
 # ----------------------------------------------------------------------------- baselines, pyin
 
 

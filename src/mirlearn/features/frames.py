@@ -44,12 +44,20 @@ def frame_count(n_samples, *, sr, fps):
     return int(n_samples // hop_for(sr, fps)) + 1
 
 
-def _spec(y, *, sr, fps, n_fft):
+def _filtered_spec(y, fb, *, sr, fps, n_fft):
+    """``fb @ |STFT|`` as ``(n_bands, n_frames)`` float32, computed over the frequency bins
+    ``fb`` uses only (a mel bank up to 11 kHz at 44.1 kHz needs a quarter of them) and in
+    the STFT's own frame-major layout, which keeps the product contiguous."""
     hop = hop_for(sr, fps)
     n = frame_count(len(y), sr=sr, fps=fps)
-    S = np.abs(stft(y, n_fft=n_fft, hop_length=hop, center=True))
-    assert S.shape[-1] == _n_frames(len(y), frame_length=n_fft, hop_length=hop, center=True)
-    return S[..., :n]
+    used = np.flatnonzero(np.any(fb != 0, axis=0))
+    if used.size == 0:
+        return np.zeros((fb.shape[0], n), np.float32)
+    lo, hi = int(used[0]), int(used[-1]) + 1
+    spec = stft(y, n_fft=n_fft, hop_length=hop, center=True).T  # (frames, bins), contiguous
+    assert spec.shape[0] == _n_frames(len(y), frame_length=n_fft, hop_length=hop, center=True) >= n
+    mag = np.abs(spec[:n, lo:hi])
+    return (mag @ np.ascontiguousarray(fb[:, lo:hi].T, dtype=np.float32)).T
 
 
 def multires_logmel(y, *, sr=44100, fps=100, n_ffts=(1024, 2048, 4096), n_mels=80, fmin=27.5, fmax=16000.0):
@@ -80,8 +88,8 @@ def multires_logmel(y, *, sr=44100, fps=100, n_ffts=(1024, 2048, 4096), n_mels=8
     out = []
     for n_fft in n_ffts:
         fb = mel_filterbank(sr=sr, n_fft=int(n_fft), n_mels=n_mels, fmin=fmin, fmax=min(fmax, sr / 2), norm=None)
-        out.append(np.log1p(fb @ _spec(y, sr=sr, fps=fps, n_fft=int(n_fft))))
-    return np.stack(out).astype(np.float32)
+        out.append(np.log1p(_filtered_spec(y, fb, sr=sr, fps=fps, n_fft=int(n_fft))))
+    return np.stack(out)
 
 
 def log_filtered_spectrogram(y, *, sr=44100, fps=100, n_fft=2048, bands_per_octave=24, fmin=30.0, fmax=17000.0, mul=1.0, add=1.0):
@@ -95,7 +103,7 @@ def log_filtered_spectrogram(y, *, sr=44100, fps=100, n_fft=2048, bands_per_octa
     """
     y = np.asarray(y, dtype=np.float32)
     fb = log_filterbank(sr=sr, n_fft=n_fft, bands_per_octave=bands_per_octave, fmin=fmin, fmax=fmax, norm=True)
-    return np.log10(mul * (fb @ _spec(y, sr=sr, fps=fps, n_fft=n_fft)) + add).astype(np.float32)
+    return np.log10(mul * _filtered_spec(y, fb, sr=sr, fps=fps, n_fft=n_fft) + add).astype(np.float32)
 
 
 def logfreq_spectrogram(y, *, sr=16000, fps=100, n_fft=2048, fmin=32.703195662574835, n_bins=360, bins_per_octave=60):
@@ -109,7 +117,7 @@ def logfreq_spectrogram(y, *, sr=16000, fps=100, n_fft=2048, fmin=32.70319566257
     """
     y = np.asarray(y, dtype=np.float32)
     M = logfreq_interpolation(sr=sr, n_fft=n_fft, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave)
-    return np.log1p(10.0 * (M @ _spec(y, sr=sr, fps=fps, n_fft=n_fft))).astype(np.float32)
+    return np.log1p(10.0 * _filtered_spec(y, M, sr=sr, fps=fps, n_fft=n_fft)).astype(np.float32)
 
 
 def spectral_flux(y, *, sr=44100, fps=100, n_fft=2048, bands_per_octave=24):

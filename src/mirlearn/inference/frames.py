@@ -105,8 +105,7 @@ class FrameBundle:
 
             net = build_network(self.network, **self.network_config)
             net.load_state_dict(self.state_dict)
-            net.eval()
-            self._net = net
+            self._net = net.for_inference() if hasattr(net, "for_inference") else net.eval()
         return self._net
 
     def save(self, folder):
@@ -139,7 +138,9 @@ class FrameBundle:
         import torch
 
         with torch.inference_mode():
-            logits = self.net()(torch.from_numpy(self.model_input(X))[None])[0]
+            net = self.net()
+            x = torch.from_numpy(self.model_input(X))[None]
+            logits = (net.infer(x) if hasattr(net, "infer") else net(x))[0]
             out = torch.softmax(logits, dim=0) if self.task == "pitch" else torch.sigmoid(logits)
         return out.numpy().astype(np.float64)
 

@@ -336,7 +336,6 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
         norm_mean=mean, norm_std=std, postprocess={}, state_dict=net.state_dict(),
         info=dict(context=ctx, loss=loss_cfg, epochs_run=int(trainer.current_epoch), n_train=len(train), n_valid=len(valid)),
     )
-    bundle._net = net
     valid_act = [bundle.activations_from_features(f.X) for f in valid]  # (inference mode)
     def fallback():  # a class absent from the validation files is tuned on the training files
         return [bundle.activations_from_features(f.X) for f in train], [f.reference for f in train]
