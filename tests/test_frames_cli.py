@@ -61,6 +61,12 @@ def test_train_writes_a_run(onset_run):
     assert bundle["network"] == "onset_cnn" and set(bundle["postprocess"]["onset"]) >= {"threshold", "pre_max", "combine"}
     split = (onset_run / "split.csv").read_text()
     assert split.count(",test,") == 2 and split.count(",valid,") == 1
+    history = json.loads((onset_run / "history.json").read_text())
+    assert len(history) == 2 and all("val_loss" in h for h in history)
+    report = (onset_run / "report.html").read_text()
+    for part in ("Test scores", f"{m['f_measure']:.4f}", "Peak picking vs a 0.5 threshold", "chosen on validation data",
+                 "Training curves", "scored worst", "clip6.wav"):
+        assert part in report, part
 
 
 def test_detect_evaluate_show(onset_run, onset_data, env, tmp_path):

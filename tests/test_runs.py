@@ -229,3 +229,25 @@ def test_one_registry_names_every_model():
     assert set(BASELINES) == {n for n, s in MODELS.items() if s.family == "baseline"}
     for name in CLASSIC_MODELS:
         build_classifier(name)
+
+
+def test_frame_report_of_a_cross_validated_drum_run(tmp_path):
+    """report.html of frame-level CV metrics: mean ± std, per-fold rows, per-class figure,
+    peak picking against thresholding, the worst files first."""
+    from mirlearn.reports import write_frame_report
+
+    def fold(f, worst):
+        per_class = {c: {"f_measure": f, "precision": f, "recall": f} for c in ("KD", "SD", "HH")}
+        per_file = {f"/d/{worst}.wav": {c: {"f_measure": 0.1, "tp": 1, "fp": 9, "fn": 9} for c in per_class},
+                    f"/d/good{f}.wav": {c: {"f_measure": 0.95, "tp": 19, "fp": 1, "fn": 1} for c in per_class}}
+        return {"f_measure": f, "precision": f, "recall": f, "per_class": per_class, "per_file": per_file,
+                "threshold_0.5": {"f_measure": f - 0.1}}
+
+    m = dict(task="drums", model="drum_crnn", data="songs.csv", evaluation="2-fold cross-validation", n_files=4,
+             folds=[fold(0.6, "bad_a"), fold(0.8, "bad_b")], f_measure=0.7, f_measure_std=0.1414, precision=0.7, recall=0.7)
+    html = write_frame_report(tmp_path, m, postprocess={"KD": {"threshold": 0.3}}).read_text()
+    assert "0.7000 ± 0.1414" in html and "drum_crnn on songs.csv" in html
+    assert html.count("<td>fold ") == 2 and "<td>0.5000</td>" in html  # peak picking table: fold 0 at threshold 0.5
+    assert "Per-class F-measure (mean over folds)" in html and "data:image/png;base64," in html
+    worst = html[html.index("scored worst"):]
+    assert worst.index("bad_a.wav") < worst.index("good0.6.wav") and "threshold&quot;: 0.3" in html

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["write_report", "confusion_figure", "per_class_f1_figure"]
+__all__ = ["write_report", "write_frame_report", "confusion_figure", "per_class_f1_figure"]
 
 
 def _png(fig):
@@ -60,9 +60,10 @@ def per_class_f1_figure(per_class, title="Per-class F1"):
 def _curves_figure(history):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    keys = [k for k in ("loss", "acc") if any(h.get(f"{st}_{k}") is not None for h in history for st in ("train", "val"))]
+    fig, axes = plt.subplots(1, max(len(keys), 1), figsize=(4.5 * max(len(keys), 1), 3), squeeze=False)
     ep = [h["epoch"] for h in history]
-    for key, ax in (("loss", axes[0]), ("acc", axes[1])):
+    for key, ax in zip(keys, axes[0]):
         for stage in ("train", "val"):
             vals = [h.get(f"{stage}_{key}") for h in history]
             pts = [(e, v) for e, v in zip(ep, vals) if v is not None and not np.isnan(v)]
@@ -135,6 +136,25 @@ def write_report(out, metrics, *, ds=None, pred_idx=None, pred_scores=None, bund
     examples = []
     if ds is not None and pred_idx is not None and len(pred_idx):
         examples = _spectrogram_figures(ds, pred_idx, pred_scores, bundle)
+    sections = ["<h2>Metrics</h2><table>" + "".join(rows) + "</table>"]
+    sections += [_figure(title, src) for title, src in figures]
+    if examples:
+        sections.append("<h2>Examples (log-mel, first 10 s)</h2>" + "".join(f"<img src='{src}' alt='example'>" for src in examples))
+    return _write_page(out, metrics, sections)
+
+
+def _figure(title, src):
+    return f"<h2>{html.escape(title)}</h2><img src='{src}' alt='{html.escape(title)}'>"
+
+
+def _table(header, rows):
+    cells = lambda tag, row: "<tr>" + "".join(f"<{tag}>{html.escape(str(c))}</{tag}>" for c in row) + "</tr>"  # noqa: E731
+    return "<table>" + cells("th", header) + "".join(cells("td", r) for r in rows) + "</table>"
+
+
+def _write_page(out, metrics, sections):
+    """``out/report.html``: a title from the run's model and data, its evaluation, the
+    sections, and the files the run skipped."""
     skipped = metrics.get("skipped") or []
     body = [
         "<!doctype html><html><head><meta charset='utf-8'><title>mirlearn run report</title>",
@@ -142,15 +162,63 @@ def write_report(out, metrics, *, ds=None, pred_idx=None, pred_scores=None, bund
         "th,td{border:1px solid #ccc;padding:4px 10px;text-align:left}img{max-width:100%}</style></head><body>",
         f"<h1>{html.escape(str(metrics.get('model')))} on {html.escape(str(metrics.get('data')))}</h1>",
         f"<p>Evaluation: {html.escape(str(metrics.get('evaluation')))}</p>",
-        "<h2>Metrics</h2><table>" + "".join(rows) + "</table>",
+        *sections,
     ]
-    for title, src in figures:
-        body.append(f"<h2>{html.escape(title)}</h2><img src='{src}' alt='{html.escape(title)}'>")
-    if examples:
-        body.append("<h2>Examples (log-mel, first 10 s)</h2>")
-        body += [f"<img src='{src}' alt='example'>" for src in examples]
     if skipped:
         body.append("<h2>Skipped files</h2><ul>" + "".join(f"<li>{html.escape(s['path'])}: {html.escape(str(s['reason']))}</li>" for s in skipped) + "</ul>")
     body.append("</body></html>")
+    out = Path(out)
     (out / "report.html").write_text("\n".join(body), encoding="utf-8", errors="backslashreplace")
     return out / "report.html"
+
+
+#: the headline keys of each frame-level task, in the order shown
+FRAME_KEYS = {"onsets": ("f_measure", "precision", "recall", "f_measure_mean"),
+              "drums": ("f_measure", "precision", "recall"),
+              "pitch": ("raw_pitch_accuracy", "raw_chroma_accuracy", "voicing_recall", "voicing_false_alarm", "overall_accuracy")}
+
+
+def write_frame_report(out, metrics, *, postprocess=None, history=None, worst=10):
+    """``out/report.html`` of a frame-level run (onsets, drums, pitch): its test scores
+    (mean ± std over folds under cross-validation; peak picking against a 0.5 threshold of the
+    same activations), per-class F-measures, per-fold scores, the post-processing chosen on
+    validation data, training curves, and the test files that scored worst."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    task = metrics.get("task")
+    folds = metrics.get("folds") or []
+    fmt = lambda k: f"{metrics[k]:.4f}" + (f" ± {metrics[k + '_std']:.4f}" if k + "_std" in metrics else "")  # noqa: E731
+    rows = [(k, fmt(k)) for k in FRAME_KEYS.get(task, ()) if k in metrics]
+    rows += [(k, metrics[k]) for k in ("n_files",) if k in metrics]
+    sections = ["<h2>Test scores</h2>" + _table(("metric", "value"), rows)]
+    parts = folds or ([metrics] if "f_measure" in metrics or "raw_pitch_accuracy" in metrics else [])
+    if parts and "threshold_0.5" in parts[0]:
+        pp = [p["f_measure"] for p in parts]
+        th = [p["threshold_0.5"]["f_measure"] for p in parts]
+        sections.append("<h2>Peak picking vs a 0.5 threshold (F-measure, same activations)</h2>"
+                        + _table(("part", "peak picking", "threshold 0.5"),
+                                 [(f"fold {i}" if folds else "test", f"{a:.4f}", f"{b:.4f}") for i, (a, b) in enumerate(zip(pp, th))]))
+    if parts and "per_class" in parts[0]:
+        classes = list(parts[0]["per_class"])
+        per_class = {c: {"f1": float(np.mean([p["per_class"][c]["f_measure"] for p in parts]))} for c in classes}
+        sections.append(_figure("Per-class F-measure" + (" (mean over folds)" if folds else ""),
+                                _png(per_class_f1_figure(per_class, "Per-class F-measure"))))
+    if folds:
+        keys = [k for k in FRAME_KEYS.get(task, ()) if k in folds[0]]
+        sections.append("<h2>Per fold</h2>" + _table(("fold", *keys), [(i, *(f"{f[k]:.4f}" for k in keys)) for i, f in enumerate(folds)]))
+    if postprocess:
+        sections.append("<h2>Post-processing (chosen on validation data)</h2>"
+                        + _table(("class", "parameters"), [(c, json.dumps(v)) if isinstance(v, dict) else (c, v) for c, v in postprocess.items()]))
+    if history:
+        sections.append(_figure("Training curves", _png(_curves_figure(history))))
+    per_file = {}
+    for p in parts:
+        per_file.update(p.get("per_file") or {})
+    if per_file:
+        score = lambda v: v["f_measure"] if "f_measure" in v else (v.get("raw_pitch_accuracy") if "raw_pitch_accuracy" in v  # noqa: E731
+                                                                  else float(np.mean([c["f_measure"] for c in v.values()])))
+        ranked = sorted(per_file.items(), key=lambda kv: score(kv[1]))[:worst]
+        sections.append(f"<h2>The {len(ranked)} test files that scored worst</h2>"
+                        + _table(("file", "score"), [(Path(f).name, f"{score(v):.4f}") for f, v in ranked]))
+    return _write_page(out, metrics, sections)

@@ -394,7 +394,8 @@ def train_frames(task, data, model, out, *, config_file=None, overrides=None, ov
 
     The run directory holds ``config.yaml``, ``split.csv`` (path, annotation, part, fold),
     ``metrics.json`` (test scores; per-fold, mean and std under cross-validation),
-    ``model/`` (the frame bundle of the final model) and ``logs/``.
+    ``history.json`` (the final model's training curves), ``report.html``, ``model/`` (the
+    frame bundle of the final model) and ``logs/``.
     """
     import yaml
 
@@ -437,25 +438,25 @@ def train_frames(task, data, model, out, *, config_file=None, overrides=None, ov
         parts = split_items(items, cfg=cfg)
         work = tmp or Path(os.devnull)
         fold_metrics, roles, fold_no = [], np.array(["train"] * len(items), dtype=object), np.full(len(items), -1)
-        final = None
+        final, history = None, []
         for k, (tr, va, te) in enumerate(parts):
             cv = len(parts) > 1
             if cv:
                 echo(f"fold {k + 1}/{len(parts)}: {len(tr)} train, {len(va)} valid, {len(te)} test file(s)")
                 fold_no[te] = k
-            bundle, _, rank = fit_frame_model(task, [files[i] for i in tr], [files[i] for i in va], cfg,
-                                              out_dir=work / (f"fold{k}" if cv else "."), progress=progress, echo=echo)
+            bundle, hist, rank = fit_frame_model(task, [files[i] for i in tr], [files[i] for i in va], cfg,
+                                                 out_dir=work / (f"fold{k}" if cv else "."), progress=progress, echo=echo)
             if te:
                 fold_metrics.append(score_files(task, bundle, [files[i] for i in te], classes=cfg["classes"]))
             if not cv:
-                final = bundle
+                final, history = bundle, hist
                 roles[va], roles[te] = "valid", "test"
         if len(parts) > 1 and cfg["final_model"]:
             groups = [it.group or it.path for it in items]
             tr, va = _carve(groups, list(range(len(items))), cfg["valid_size"], seed=cfg["seed"], salt=7)
             echo(f"final model: {len(tr)} train, {len(va)} valid file(s)")
-            final, _, rank = fit_frame_model(task, [files[i] for i in tr], [files[i] for i in va], cfg, out_dir=work / "final",
-                                             progress=progress, echo=echo)
+            final, history, rank = fit_frame_model(task, [files[i] for i in tr], [files[i] for i in va], cfg, out_dir=work / "final",
+                                                   progress=progress, echo=echo)
             roles[:] = "train"
             roles[va] = "valid"
         if rank != 0:
@@ -470,6 +471,10 @@ def train_frames(task, data, model, out, *, config_file=None, overrides=None, ov
                                       "fold": [int(x) if x >= 0 else "" for x in fold_no]})
         atomic_write_text(tmp / "config.yaml", yaml.safe_dump({"task": task, **cfg}, sort_keys=True))
         atomic_write_text(tmp / "metrics.json", json.dumps(metrics, indent=1) + "\n")
+        atomic_write_text(tmp / "history.json", json.dumps(history, indent=1) + "\n")
+        from ..reports import write_frame_report
+
+        write_frame_report(tmp, dict(metrics, data=str(data)), postprocess=final.postprocess if final is not None else None, history=history)
         _commit_out(tmp, out)
     finally:
         if tmp is not None and tmp.exists():
