@@ -283,6 +283,26 @@ def test_pyin_matches_librosa():
     assert v[:20].all() and not v[-10:].any()
 
 
+def test_pyin_matches_librosa_on_real_piano():
+    """Many YIN troughs per frame, chords, silence: the same voicing decisions and f0 as
+    librosa on 4 s of madmom's polyphonic piano clip."""
+    librosa = pytest.importorskip("librosa")
+    from mirlearn.audio import load
+    from mirlearn.detection.pitch import pyin
+
+    from .conftest import DATA, require_data
+
+    path = DATA / "madmom-clips" / "stereo_sample.flac"
+    require_data(path)
+    y = load(path, sr=22050, duration=4.0)[0].astype(np.float64)
+    f0, v, vp = pyin(y, sr=22050, fmin=65, fmax=2093, frame_length=2048, hop_length=256)
+    lf, lv, lvp = librosa.pyin(y, sr=22050, fmin=65, fmax=2093, frame_length=2048, hop_length=256)
+    assert 0.2 < v.mean() < 1
+    np.testing.assert_array_equal(v, lv)
+    np.testing.assert_allclose(f0[v], lf[lv], rtol=1e-9)
+    np.testing.assert_allclose(vp, lvp, atol=1e-9)
+
+
 def test_viterbi_f0_smooths_an_outlier():
     from mirlearn.detection.pitch import f0_to_notes, viterbi_f0
 

@@ -16,30 +16,42 @@ __all__ = ["pyin", "viterbi_f0", "f0_to_notes"]
 def _banded_viterbi(log_obs, band_logp, *, log_switch, log_stay):
     """Viterbi over 2 × n states (voiced bins, then their unvoiced copies) with transitions
     ``band_logp[d]`` between bins ``d - w`` apart (``w = len(band_logp) // 2``) inside each
-    half, times ``stay`` or ``switch`` for keeping or changing voicing. ``log_obs`` is
-    ``(2n, n_frames)``; returns the state path."""
+    half, times ``stay`` or ``switch`` for keeping or changing voicing; near the edges of the
+    range each bin's transitions are renormalised over the bins they can reach (librosa's
+    ``transition_local(..., wrap=False)``). ``log_obs`` is ``(2n, n_frames)``; returns the
+    state path.
+
+    Ties go to the first candidate in the order (voiced, then unvoiced source; smaller bin
+    offset first). Each step is a sliding-window maximum over the band, one per half."""
     S, T = log_obs.shape
     n = S // 2
     w = len(band_logp) // 2
     back = np.zeros((T, S), dtype=np.int32)
     delta = log_obs[:, 0] - np.log(S)
     idx = np.arange(n)
+    band = np.exp(band_logp)
+    reach = np.zeros(n)  # each source bin's transition mass to bins inside the range
+    for d in range(-w, w + 1):
+        reach[max(0, -d):min(n, n - d)] += band[d + w]
+    log_reach = np.log(reach)
+    padded = np.full(n + 2 * w, -np.inf)
     for t in range(1, T):
-        best = np.full(S, -np.inf)
-        arg = np.zeros(S, dtype=np.int32)
-        for half in (0, 1):
-            src = delta[half * n:(half + 1) * n]
-            for d in range(-w, w + 1):
-                j = idx + d  # source bin j -> target bin idx
-                ok = (j >= 0) & (j < n)
-                cand = np.full(n, -np.inf)
-                cand[ok] = src[j[ok]] + band_logp[d + w]
-                for tgt_half, lv in ((half, log_stay), (1 - half, log_switch)):
-                    c = cand + lv
-                    sl = slice(tgt_half * n, (tgt_half + 1) * n)
-                    better = c > best[sl]
-                    best[sl] = np.where(better, c, best[sl])
-                    arg[sl] = np.where(better, j + half * n, arg[sl])
+        step_best, step_arg = [], []
+        for half in (0, 1):  # the best source in this half for every target bin
+            padded[w:w + n] = delta[half * n:(half + 1) * n] - log_reach
+            cand = np.lib.stride_tricks.sliding_window_view(padded, 2 * w + 1) + band_logp  # [i, m]: from bin i + m - w
+            m = np.argmax(cand, axis=1)
+            step_best.append(cand[idx, m])
+            step_arg.append(idx + m - w + half * n)
+        best = np.empty(S)
+        arg = np.empty(S, dtype=np.int32)
+        for tgt in (0, 1):
+            from0 = step_best[0] + (log_stay if tgt == 0 else log_switch)
+            from1 = step_best[1] + (log_stay if tgt == 1 else log_switch)
+            use1 = from1 > from0
+            sl = slice(tgt * n, (tgt + 1) * n)
+            best[sl] = np.where(use1, from1, from0)
+            arg[sl] = np.where(use1, step_arg[1], step_arg[0])
         back[t] = arg
         delta = best + log_obs[:, t]
     path = np.zeros(T, dtype=np.int64)
@@ -108,7 +120,7 @@ def pyin(y, *, sr, fmin=65.0, fmax=2093.0, frame_length=2048, hop_length=None, n
     threshold distributions." ICASSP 2014.
     """
     import scipy.fft
-    import scipy.stats
+    import scipy.special  # not scipy.stats, whose import takes about a second
 
     if not 0 < fmin < fmax < sr / 2:
         raise ParameterError(f"pyin needs 0 < fmin < fmax < sr/2, got fmin={fmin}, fmax={fmax}, sr={sr}")
@@ -144,36 +156,38 @@ def pyin(y, *, sr, fmin=65.0, fmax=2093.0, frame_length=2048, hop_length=None, n
         s = np.where(np.abs(half) < np.abs(den), -half / den, 0.0)
     shift[:, 1:-1] = s
     thresholds = np.linspace(0, 1, n_thresholds + 1)
-    beta_probs = np.diff(scipy.stats.beta.cdf(thresholds, *beta_parameters))
+    beta_probs = np.diff(scipy.special.betainc(*beta_parameters, thresholds))  # the beta distribution's CDF
     n_bps = int(np.ceil(1.0 / resolution))  # bins per semitone
     n_bins = int(np.floor(12 * n_bps * np.log2(fmax / fmin))) + 1
     obs = np.zeros((n_bins, T))
-    for t in range(T):
-        c = cmnd[t]
-        trough = np.zeros(len(c), bool)
-        trough[1:-1] = (c[1:-1] < c[:-2]) & (c[1:-1] <= c[2:])
-        trough[0] = c[0] < c[1]
-        idx = np.flatnonzero(trough)
-        if idx.size == 0:
+    # every trough of every frame at once (frames in blocks, to bound the memory): a trough's
+    # prior under each threshold is Boltzmann in its rank among the troughs below it
+    trough = np.zeros(cmnd.shape, bool)
+    trough[:, 1:-1] = (cmnd[:, 1:-1] < cmnd[:, :-2]) & (cmnd[:, 1:-1] <= cmnd[:, 2:])
+    trough[:, 0] = cmnd[:, 0] < cmnd[:, 1]
+    lam = float(boltzmann_parameter)
+    below_min_mass = np.array([beta_probs[:k].sum() for k in range(n_thresholds + 1)])
+    for t0 in range(0, T, 256):
+        tt, ii = np.nonzero(trough[t0:t0 + 256])
+        if tt.size == 0:
             continue
-        heights = c[idx]
-        below = heights[:, None] < thresholds[None, 1:]
-        pos = np.cumsum(below, axis=0) - 1
-        n_tr = below.sum(axis=0)
-        prior = np.zeros(below.shape)
-        for k in range(below.shape[1]):
-            m = n_tr[k]
-            if m:
-                pmf = scipy.stats.boltzmann.pmf(np.arange(m), boltzmann_parameter, m)
-                prior[below[:, k], k] = pmf[pos[below[:, k], k]]
-        probs = prior @ beta_probs
-        gmin = int(np.argmin(heights))
-        n_below_min = int(np.count_nonzero(~below[gmin]))
-        probs[gmin] += no_trough_prob * beta_probs[:n_below_min].sum()
-        period = min_period + idx + shift[t, idx]
-        f0 = sr / period
-        b = np.clip(np.round(12 * n_bps * np.log2(f0 / fmin)), 0, n_bins - 1).astype(int)
-        obs[b, t] = probs
+        heights = cmnd[t0 + tt, ii]
+        below = heights[:, None] < thresholds[None, 1:]  # (troughs, thresholds)
+        first = np.r_[0, np.flatnonzero(np.diff(tt)) + 1]  # each frame's first trough
+        group = np.repeat(np.arange(first.size), np.diff(np.r_[first, tt.size]))
+        cs = np.cumsum(below, axis=0)
+        base = np.vstack([np.zeros((1, below.shape[1]), cs.dtype), cs[first[1:] - 1]])[group]
+        pos = cs - base - 1  # rank among the frame's troughs below the threshold
+        n_tr = (np.vstack([cs[first[1:] - 1], cs[-1:]]) - base[first])[group]  # troughs below, per frame
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # scipy.stats.boltzmann.pmf(pos, lam, n_tr)
+            pmf = (1 - np.exp(-lam)) / (1 - np.exp(-lam * n_tr)) * np.exp(-lam * pos)
+        probs = np.where(below, pmf, 0.0) @ beta_probs
+        gmin = np.lexsort((np.arange(tt.size), heights, group))[first]  # each frame's lowest trough
+        probs[gmin] += no_trough_prob * below_min_mass[np.count_nonzero(~below[gmin], axis=1)]
+        period = min_period + ii + shift[t0 + tt, ii]
+        b = np.clip(np.round(12 * n_bps * np.log2(sr / period / fmin)), 0, n_bins - 1).astype(int)
+        obs[b, t0 + tt] = probs
     voiced_p = np.clip(obs.sum(axis=0), 0, 1)
     pitch_p = obs / np.maximum(obs.sum(axis=0, keepdims=True), 1e-12)
     max_semitones = int(round(max_transition_rate * 12 * hop_length / sr))
