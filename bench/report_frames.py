@@ -1,6 +1,7 @@
 """Markdown tables of the frame-level benchmark results (bench/results/{onsets,drums,pitch,
-detection}.json, written by bench/onsets.py, bench/drums.py, bench/pitch.py and
-bench/detection.py), for docs/benchmarks.md. Numbers are copied from the JSON files,
+detection}*.json, written by bench/onsets.py, bench/drums.py, bench/pitch.py and
+bench/detection.py; a suffix such as ``onsets-c16.json`` is another configuration's run,
+``--out`` of the script), for docs/benchmarks.md. Numbers are copied from the JSON files,
 never computed here.
 
     python bench/report_frames.py > /tmp/frames.md
@@ -15,8 +16,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _load(name):
-    p = RESULTS / f"{name}.json"
-    return json.loads(p.read_text()) if p.is_file() else None
+    """The results of ``name.json`` and then of ``name-*.json``, in name order."""
+    return [json.loads(p.read_text()) for p in [RESULTS / f"{name}.json", *sorted(RESULTS.glob(f"{name}-*.json"))] if p.is_file()]
 
 
 def _meta(m):
@@ -63,8 +64,7 @@ def detection(d):
 
 def main():
     for name, fn in (("onsets", onsets), ("drums", drums), ("pitch", pitch), ("detection", detection)):
-        d = _load(name)
-        if d is not None:
+        for d in _load(name):
             print(fn(d))
             print()
 
