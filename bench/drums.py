@@ -12,7 +12,7 @@ trained through `mirlearn train --task drums` on stems and mixtures together; sc
 per-class F-measures (±50 ms) from counts summed over each test fold, shown separately for
 the drum stems and for the mixtures, mean ± std over folds.
 
-    python bench/drums.py [--epochs 40] [--chunks 32] [--seeds 0] [--variants real,real+synthetic]
+    python bench/drums.py [--epochs 30] [--chunks 32] [--seeds 0] [--variants real,real+synthetic] [--synthetic 12]
 """
 
 from __future__ import annotations
@@ -81,11 +81,11 @@ def summed(folds, which):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work" / "drums")
-    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--chunks", type=int, default=32, help="training chunks per file and epoch")
     ap.add_argument("--variants", default="real,real+synthetic", help="which training data: real, real+synthetic")
-    ap.add_argument("--synthetic", type=int, default=40,
+    ap.add_argument("--synthetic", type=int, default=12,
                     help="also train with this many synthetic tracks (Hydrogen kits, each also in a mixture with a "
                          "FluidR3 accompaniment) added to every fold's training part; 0: real data only")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "drums.json")

@@ -2,7 +2,8 @@
 their cards. Every model is trained on CPU by this command (a GPU only makes it faster):
 
     python bench/pretrained.py --task onsets   # bock-onsets-dev, folds 0-2 train/valid, fold 3 held out
-    python bench/pretrained.py --task drums    # MDB Drums stems + their full mixtures, 2 songs held out
+    python bench/pretrained.py --task drums    # MDB Drums stems + their full mixtures, 2 songs held out,
+                                               # + 12 synthetic tracks from Hydrogen kits (training only)
     python bench/pretrained.py --task pitch    # melodies rendered from FluidR3 (+ augmented), tested on TimGM6mb
 
 Each run goes through `mirlearn train --task ...` with the configuration in
@@ -31,7 +32,9 @@ DATA_NOTES = {
                "mixtures. Licence: research use. The weights are derived from it: use them for research."),
     "drums": ("MDB Drums (Southall et al., ISMIR 2017) drum stems of 8 MedleyDB songs, and the same songs' full mixtures "
               "(mdb-stems-dev, the sum of drums, bass, vocals and other). Licence: CC BY-NC-SA 4.0. The weights are derived "
-              "from NC-licensed data: use them non-commercially, and share derivatives alike."),
+              "from NC-licensed data: use them non-commercially, and share derivatives alike. Also 12 synthetic grooves "
+              "(`mirlearn.data.drumkits.render_drum_tracks`, seed 0) played on the Debian hydrogen-data drum kits (GPL-2+), "
+              "each also mixed with a FluidR3_GM accompaniment (MIT); they are only ever in the training part."),
     "pitch": ("Monophonic melodies rendered with `mirlearn.data.render.render_melodies` from the FluidR3_GM SoundFont "
               "(Debian fluid-soundfont-gm, MIT licence), with augmented copies (EQ, room reverb, noise, level); tested on "
               "melodies of the TimGM6mb SoundFont (Debian timgm6mb-soundfont, GPL-2), which it never saw. The weights carry "
@@ -64,8 +67,15 @@ def drums_manifest(work):
     rows = list(csv.DictReader(open(man)))
     songs = sorted({r["group"] for r in rows})
     test = set(songs[-2:])  # two songs held out
-    return _write(work / "drums.csv", ["path", "annotation", "split", "group"],
-                  [(r["path"], r["annotation"], "test" if r["group"] in test else "train", r["group"]) for r in rows])
+    out = [(r["path"], r["annotation"], "test" if r["group"] in test else "train", r["group"]) for r in rows]
+    # synthetic tracks lift the 4-fold CV mean F in every fold (docs/benchmarks.md); split=train only
+    from mirlearn.data.drumkits import render_drum_tracks
+
+    syn = work / "synthetic-12" / "drums.csv"
+    if not syn.exists():
+        render_drum_tracks(syn.parent, n_tracks=12, backing_soundfont="/usr/share/sounds/sf2/FluidR3_GM.sf2", seed=0, progress=False)
+    out += [(str(syn.parent / r["path"]), str(syn.parent / r["annotation"]), "train", r["group"]) for r in csv.DictReader(open(syn))]
+    return _write(work / "drums.csv", ["path", "annotation", "split", "group"], out)
 
 
 def pitch_manifest(work):
