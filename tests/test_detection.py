@@ -218,15 +218,17 @@ def test_band_pool_is_max_pool():
     torch.testing.assert_close(_BandPool(3)(x), torch.nn.MaxPool2d((3, 1))(x), rtol=0, atol=0)
 
 
-def test_drum_windows_stay_close_to_whole_file():
+def test_drum_windows_give_the_whole_file_events():
     """The shipped drum CRNN's windowed GRU (``infer``) against one pass over a whole real
-    drum stem (about 37 s, several windows): probabilities within 1e-3."""
+    drum stem (about 37 s, several windows): probabilities within 0.05, and the same drum
+    hits after peak picking (within 20 ms)."""
     torch = pytest.importorskip("torch")
-    from .conftest import DATA, require_data
     from mirlearn.audio import load
     from mirlearn.audio.io import resample
     from mirlearn.features.frames import frame_features
     from mirlearn.inference.detect import resolve_detector
+
+    from .conftest import DATA, require_data
 
     path = DATA / "mdb-drums-dev" / "audio" / "MusicDelta_80sRock_Drum.wav"
     require_data(path)
@@ -236,9 +238,13 @@ def test_drum_windows_stay_close_to_whole_file():
     net = det.net()
     assert x.shape[-1] - 2 * net.context > 2 * (net.infer_window + 2 * net.infer_overlap)
     with torch.no_grad():
-        whole, windows = torch.sigmoid(net(x)), torch.sigmoid(net.infer(x))
+        whole, windows = (torch.sigmoid(o)[0].numpy().astype(np.float64) for o in (net(x), net.infer(x)))
     assert whole.shape == windows.shape
-    assert float((whole - windows).abs().max()) < 1e-3
+    assert float(np.abs(whole - windows).max()) < 0.05
+    a, b = det.decode(whole), det.decode(windows)
+    assert sum(len(v) for v in a.values()) > 50
+    for c in a:
+        assert len(a[c]) == len(b[c]) == len(mir_eval.util.match_events(a[c], b[c], 0.02)), c
 
 
 # ----------------------------------------------------------------------------- baselines, pyin

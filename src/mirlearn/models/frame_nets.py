@@ -163,8 +163,10 @@ class DrumCRNN(_FrameNet):
         where it has at least :attr:`infer_overlap` frames (2.5 s) of context on both sides
         (or the file's edge): a GRU steps through frames one at a time, so a long file costs
         one step per frame, and a batch of windows cuts the steps about 4 times. Not
-        bit-identical to ``forward``: the shipped drum model's probabilities stay within 1e-3
-        of it on real songs (tested)."""
+        identical to ``forward``: the GRU's state carries some memory past 2.5 s, and the
+        shipped drum model's probabilities differ from one pass by up to 0.04 on real songs;
+        after peak picking, 2295 of its 2296 hits on the 8 MDB stems and mixtures are the same
+        (tested on one stem). Training's validation search and evaluation use this path too."""
         if x.shape[0] != 1:
             return torch.cat([self.infer(xi[None]) for xi in x])
         ctx = int(self.context)
