@@ -210,6 +210,28 @@ def test_inference_path_equals_forward(name, shape):
     torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4)
 
 
+def test_ensemble_averages_independent_members():
+    torch = pytest.importorskip("torch")
+    from mirlearn.errors import ParameterError
+    from mirlearn.models.neural import build_network, from_serialized
+
+    torch.manual_seed(0)
+    net = build_network("ensemble", member="onset_cnn", member_config=dict(n_bands=40), n_members=3).eval()
+    a, b = (dict(m.named_parameters())["conv.0.weight"] for m in net.members[:2])
+    assert not torch.equal(a, b)  # each member from its own initialisation
+    x = torch.randn(2, 3, 40, 300 + 2 * net.context, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        members = net.member_forward(x)
+        assert members.shape == (3, 2, 1, 300)
+        torch.testing.assert_close(net(x), members.mean(0))
+        torch.testing.assert_close(from_serialized(net.serialize()).eval()(x), net(x))
+        fast = from_serialized(net.serialize()).for_inference()
+        fast.infer_chunk = 64  # several chunks
+        torch.testing.assert_close(fast.infer(x), net(x), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ParameterError, match="member must be one of"):
+        build_network("ensemble", member="cnn")
+
+
 def test_band_pool_is_max_pool():
     torch = pytest.importorskip("torch")
     from mirlearn.models.frame_nets import _BandPool

@@ -116,6 +116,22 @@ def test_postprocessing_never_sees_test_annotations(onset_data, env, tmp_path):
     assert (runs[0] / "model" / "model.pt").read_bytes() == (runs[1] / "model" / "model.pt").read_bytes()
 
 
+def test_ensemble_run_trains_and_detects(onset_data, env, tmp_path):
+    (tmp_path / "ens.yaml").write_text((onset_data / "tiny.yaml").read_text() + "ensemble: 2\nfinal_model: false\n")
+    out = tmp_path / "run"
+    r = cli(env, "train", "--task", "onsets", "--data", onset_data / "manifest.csv", "--config", tmp_path / "ens.yaml",
+            "--out", out, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    bundle = json.loads((out / "model" / "bundle.json").read_text())
+    assert bundle["network"] == "ensemble" and bundle["network_config"]["n_members"] == 2
+    assert bundle["network_config"]["member"] == "onset_cnn"
+    r = cli(env, "detect", "onsets", onset_data / "clip6.wav", "--model", out, "--out", tmp_path / "det", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    mir_eval.io.load_events(str(tmp_path / "det" / "clip6.onsets"))
+    r = cli(env, "train", "--task", "onsets", "--data", onset_data / "manifest.csv", "--model", "ensemble", "--out", tmp_path / "x")
+    assert r.returncode == 2 and "ensemble: N" in r.stderr
+
+
 def test_baseline_methods_and_formats(onset_data, env, tmp_path):
     r = cli(env, "detect", "onsets", onset_data / "clip0.wav", "--method", "superflux", "--out", tmp_path, "--format", "csv",
             "--no-progress")

@@ -18,9 +18,10 @@ import math
 import torch
 from torch import nn
 
+from ..errors import ParameterError
 from .serial import _Serializable
 
-__all__ = ["OnsetCNN", "DrumCRNN", "PitchCNN", "FRAME_NETWORKS"]
+__all__ = ["OnsetCNN", "DrumCRNN", "PitchCNN", "FrameEnsemble", "FRAME_NETWORKS"]
 
 
 class _BandPool(nn.Module):
@@ -245,4 +246,50 @@ class PitchCNN(_FrameNet):
         return torch.cat([pitch, unvoiced], dim=1)
 
 
-FRAME_NETWORKS = {cls.NAME: cls for cls in (OnsetCNN, DrumCRNN, PitchCNN)}
+class FrameEnsemble(_FrameNet):
+    """``n_members`` networks of one kind, each from its own initialisation; the ensemble's
+    logits are the mean of theirs.
+
+    Training fits every member to the targets on its own (the loss is the mean of the members'
+    losses, :meth:`member_forward`), so the members are independent networks that happen to see
+    the same batches; averaging them smooths the activation, as madmom's ensembles of onset and
+    beat networks do.
+
+    References
+    ----------
+    Böck, S., Krebs, F., & Widmer, G. "Joint beat and downbeat tracking with recurrent neural
+    networks." ISMIR 2016 (ensembles of networks, averaged).
+    """
+
+    NAME = "ensemble"
+
+    def __init__(self, member, member_config=None, n_members=3):
+        super().__init__()
+        if member not in _MEMBERS:
+            raise ParameterError(f"ensemble member must be one of {', '.join(_MEMBERS)}, got {member!r}")
+        if not (isinstance(n_members, int) and n_members >= 1):
+            raise ParameterError(f"n_members must be a positive integer, got {n_members!r}")
+        self.members = nn.ModuleList(_MEMBERS[member](**(member_config or {})) for _ in range(n_members))
+        self._config = dict(member=member, member_config=self.members[0].get_config(), n_members=n_members)
+        self.context = self.members[0].context
+        self.infer_chunk = self.members[0].infer_chunk
+
+    def member_forward(self, x):
+        """Every member's logits, stacked: ``(n_members, batch, n_classes, n_frames)``."""
+        return torch.stack([m(x) for m in self.members])
+
+    def forward(self, x):
+        return self.member_forward(x).mean(dim=0)
+
+    def for_inference(self):
+        self.eval()
+        for m in self.members:
+            m.for_inference()
+        return self
+
+    def infer(self, x):
+        return torch.stack([m.infer(x) for m in self.members]).mean(dim=0)
+
+
+_MEMBERS = {cls.NAME: cls for cls in (OnsetCNN, DrumCRNN, PitchCNN)}
+FRAME_NETWORKS = {**_MEMBERS, FrameEnsemble.NAME: FrameEnsemble}

@@ -62,6 +62,7 @@ FRAME_DEFAULTS = {
     "features": {},
     "network": {},
     "loss": "bce",
+    "ensemble": 1,
     "widen": 1,
     "widen_weight": 0.5,
     "epochs": 30,
@@ -100,7 +101,7 @@ def resolve_frame_config(task, *layers):
                 raise ParameterError(f"unknown config key {k!r} for --task {task}" + (f" (did you mean {near[0]!r}?)" if near else "")
                                      + f"; valid keys: {', '.join(sorted(FRAME_DEFAULTS))}")
             cfg[k] = v
-    for k in ("epochs", "batch_size", "chunk_frames", "chunks_per_file", "patience"):
+    for k in ("epochs", "batch_size", "chunk_frames", "chunks_per_file", "patience", "ensemble"):
         if not (isinstance(cfg[k], int) and cfg[k] >= 1):
             raise ParameterError(f"{k} must be a positive integer, got {cfg[k]!r}")
     if not 0 < cfg["valid_size"] < 1:
@@ -244,7 +245,11 @@ def _frame_module(net, loss_fn, *, lr, weight_decay, epochs):
 
         def _step(self, batch, stage):
             x, y, m = batch
-            loss = loss_fn(self.net(x), y, mask=m)
+            if stage == "train" and hasattr(self.net, "member_forward"):
+                # an ensemble: each member fits the targets on its own
+                loss = torch.stack([loss_fn(o, y, mask=m) for o in self.net.member_forward(x)]).mean()
+            else:
+                loss = loss_fn(self.net(x), y, mask=m)
             self.log(f"{stage}_loss", loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=len(x), sync_dist=True)
             return loss
 
@@ -309,7 +314,10 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
         net_cfg.setdefault("n_classes", len(cfg["classes"]))
         net_cfg.setdefault("n_bands", F_)
     net_cfg.setdefault("n_channels", C)
-    net = build_network(model_name, **net_cfg)
+    if cfg["ensemble"] > 1:
+        net = build_network("ensemble", member=model_name, member_config=net_cfg, n_members=cfg["ensemble"])
+    else:
+        net = build_network(model_name, **net_cfg)
     ctx = int(net.context)
     mean, std = _norm(train)
     if task == "pitch":
@@ -332,7 +340,7 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
     net.eval()
     history = _history(Path(out_dir) / "logs" / "metrics.csv") if trainer.is_global_zero else []
     bundle = FrameBundle(
-        task=task, classes=list(cfg["classes"]), network=model_name, network_config=net.get_config(), features=dict(cfg["features"]),
+        task=task, classes=list(cfg["classes"]), network=net.NAME, network_config=net.get_config(), features=dict(cfg["features"]),
         norm_mean=mean, norm_std=std, postprocess={}, state_dict=net.state_dict(),
         info=dict(context=ctx, loss=loss_cfg, epochs_run=int(trainer.current_epoch), n_train=len(train), n_valid=len(valid)),
     )
@@ -417,9 +425,10 @@ def train_frames(task, data, model, out, *, config_file=None, overrides=None, ov
         if task != "onsets":
             raise ParameterError(f"{model} is an onset detection function; --task {task} has no such baseline")
         cfg["features"] = {"kind": model, "sr": cfg["features"]["sr"], "fps": cfg["features"]["fps"]}
-    elif model not in FRAME_NETWORKS:
-        raise ParameterError(f"unknown model {model!r} for --task {task}; frame-level models: "
-                             f"{', '.join(FRAME_NETWORKS)}; baselines (onsets): {', '.join(BASELINES)}")
+    elif model not in FRAME_NETWORKS or model == "ensemble":
+        hint = " (an ensemble is the config key 'ensemble: N' with a network as --model)" if model == "ensemble" else ""
+        raise ParameterError(f"unknown model {model!r} for --task {task}{hint}; frame-level models: "
+                             f"{', '.join(m for m in FRAME_NETWORKS if m != 'ensemble')}; baselines (onsets): {', '.join(BASELINES)}")
     cfg["model"] = model
     rank = _env_rank()
     if rank != 0:
