@@ -212,7 +212,14 @@ def build_parser():
     tr.add_argument("--devices", default=None, help="Lightning devices: auto, 1, 4, '0,1'")
     tr.add_argument("--strategy", default=None, help="Lightning strategy: auto, ddp, ...")
     tr.add_argument("--num-nodes", type=int, default=None, dest="num_nodes", help="Lightning num_nodes (multi-node DDP)")
+    tr.add_argument("--frontend", default=None, metavar="NAME[:STAGE,...]",
+                    help="deep models: a torch front-end on the decoded audio instead of cached log-mels, with the stages "
+                         "to train after the colon, e.g. logmel, mfcc:mel,dct or pcen:pcen (see --list-frontends; "
+                         "parameters go in the config file's 'frontend' mapping)")
+    tr.add_argument("--zero-mean", action="store_true", default=None, dest="zero_mean",
+                    help="deep 2-D models: a zero-mean, valid first convolution (predictions do not change with gain)")
     tr.add_argument("--list-models", action="store_true", help="list the models and exit")
+    tr.add_argument("--list-frontends", action="store_true", help="list the front-ends, their stages and what each reproduces, and exit")
     tr.add_argument("--no-progress", action="store_true", help="no progress bars")
     tr.set_defaults(func=_cmd_train)
 
@@ -390,14 +397,24 @@ def _cmd_train(args):
         for spec in MODELS.values():
             print(f"{spec.name:20s} {spec.family:8s} {spec.description}")
         return 0
+    if args.list_frontends:
+        from ..nn.frontends import list_frontends
+
+        for name, stages, ref in list_frontends():
+            print(f"{name:11s} {' -> '.join(stages):24s} {('= ' + ref) if ref else '(learnt band-pass filters; no librosa counterpart)'}")
+        return 0
     if args.task:
         return _train_frames(args)
     missing = [f"--{k}" for k in ("data", "model", "out") if getattr(args, k) is None]
     if missing:
         raise ParameterError(f"mirlearn train needs {', '.join(missing)} (see mirlearn train --help)")
-    overrides = {k: getattr(args, k) for k in ("folds", "seed", "cache", "group_by", "accelerator", "devices", "strategy", "num_nodes") if getattr(args, k) is not None}
+    overrides = {k: getattr(args, k) for k in ("folds", "seed", "cache", "group_by", "accelerator", "devices", "strategy", "num_nodes",
+                                               "zero_mean") if getattr(args, k) is not None}
     if "devices" in overrides:
         overrides["devices"] = _parse_value(overrides["devices"]) if overrides["devices"] != "auto" else "auto"
+    if args.frontend:
+        name, _, stages = args.frontend.partition(":")
+        overrides["frontend"] = {"type": name, "trainable": [s for s in stages.split(",") if s]}
     train_run(args.data, args.model, args.out, config_file=args.config, overrides=overrides, overwrite=args.overwrite,
               progress=not args.no_progress)
     return 0

@@ -52,6 +52,9 @@ class ExtractionConfig:
     sr: float | None = 22050
     stats: tuple = ("mean", "std")
     deltas: bool = False
+    #: also store the decoded mono signal, ``audio.npy`` ``(1, n_samples)``, for models that
+    #: read waveforms (torch front-ends, sample-level CNNs)
+    keep_audio: bool = False
 
     def validate(self):
         resolve_params(self.features, self.params)  # raises ParameterError on bad names
@@ -70,7 +73,7 @@ class ExtractionConfig:
             "stats": list(self.stats),
             "deltas": self.deltas,
             "store_version": STORE_VERSION,
-        }
+        } | ({"keep_audio": True} if self.keep_audio else {})  # absent when False: older cache keys stay valid
 
     def digest(self):
         """The configuration's part of every cache key: the features with every parameter
@@ -189,12 +192,13 @@ def process_file(path, config, store_dir, *, read_only=False):
         if damaged:
             msgs.insert(0, f"the cached features were damaged ({damaged}) and were recomputed")
         n_frames = int(next(iter(feats.values())).shape[-1])
+        arrays = dict(feats, audio=np.asarray(y, dtype=np.float32).reshape(1, -1)) if config.keep_audio else feats
         meta = {
             "path": path,
             "sr": sr,
             "duration": float(y.shape[-1] / sr),
             "n_frames": n_frames,
-            "shapes": {k: list(v.shape) for k, v in feats.items()},
+            "shapes": {k: list(v.shape) for k, v in arrays.items()},
             "warnings": msgs,
             "summary": summary,
             "config": config.to_json(),
@@ -203,7 +207,7 @@ def process_file(path, config, store_dir, *, read_only=False):
         tmp = Path(store_dir) / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir(parents=True)
         try:
-            for name, arr in feats.items():
+            for name, arr in arrays.items():
                 np.save(tmp / f"{name}.npy", np.ascontiguousarray(arr))
             (tmp / "meta.json").write_text(json.dumps(meta))
             try:
@@ -232,7 +236,7 @@ def _check_entry(entry, config):
         for k in ("n_frames", "duration", "warnings", "summary", "shapes"):
             if k not in meta:
                 return None, f"meta.json lacks {k!r}"
-        missing = [f for f in config.features if f not in meta["shapes"]]
+        missing = [f for f in config.features + (("audio",) if config.keep_audio else ()) if f not in meta["shapes"]]
         if missing:
             return None, f"no {', '.join(missing)}"
         for name, shape in meta["shapes"].items():

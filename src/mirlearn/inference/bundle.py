@@ -97,7 +97,8 @@ class Bundle:
             return classic_scores(self.estimator, X, self.classes)
         from .chunks import predict_clips
 
-        files = [Path(store) / r.key / "logmel.npy" for r in results]
+        name = "audio.npy" if self.extra.get("input") == "waveform" else "logmel.npy"
+        files = [Path(store) / r.key / name for r in results]
         return predict_clips(self.estimator, files, self.extra)
 
     def decide(self, scores):
@@ -170,7 +171,8 @@ def _extraction_from_json(d):
         if isinstance(v, str) and v in ("inf", "-inf", "nan"):
             v = float(v)
         params[k] = tup(v)
-    return ExtractionConfig(features=tuple(d["features"]), params=params, sr=d["sr"], stats=tuple(d["stats"]), deltas=d["deltas"])
+    return ExtractionConfig(features=tuple(d["features"]), params=params, sr=d["sr"], stats=tuple(d["stats"]), deltas=d["deltas"],
+                            keep_audio=bool(d.get("keep_audio", False)))
 
 
 def _check_versions(meta, kind):

@@ -24,33 +24,38 @@ def chunk_starts(n_frames, chunk_frames):
     return starts
 
 
-def crop(X, start, chunk_frames):
-    """``X[:, start : start + chunk_frames]`` as float32, padded on the right with the
-    clip's quietest value when the clip is shorter."""
+def crop(X, start, chunk_frames, *, fill=None):
+    """``X[:, start : start + chunk_frames]`` as float32, padded on the right when the clip
+    is shorter: with ``fill``, or (None) the clip's quietest value (log-magnitudes)."""
     chunk = np.asarray(X[:, start : start + chunk_frames], dtype=np.float32)
     if chunk.shape[1] < chunk_frames:
-        fill = chunk.min() if chunk.size else 0.0
+        if fill is None:
+            fill = chunk.min() if chunk.size else 0.0
         pad = np.full((chunk.shape[0], chunk_frames - chunk.shape[1]), fill, np.float32)
         chunk = np.concatenate([chunk, pad], axis=1)
     return chunk
 
 
 def predict_clips(net, files, extra, *, batch_size=64):
-    """Clip-level probabilities ``(n_files, n_classes)`` of a network on cached log-mels.
+    """Clip-level probabilities ``(n_files, n_classes)`` of a network on cached log-mels
+    (or waveforms).
 
     Parameters
     ----------
     net : torch.nn.Module
     files : sequence of path-like
-        ``.npy`` log-mel spectrograms ``(n_mels, n_frames)``.
+        ``.npy`` log-mel spectrograms ``(n_mels, n_frames)``, or signals ``(1, n_samples)``
+        when ``extra['input'] == 'waveform'`` (chunks are then in samples, padded with 0).
     extra : dict
-        ``chunk_frames``, ``norm_mean``, ``norm_std`` and ``multilabel`` of the bundle.
+        ``chunk_frames``, ``norm_mean``, ``norm_std``, ``multilabel`` and ``input`` of the
+        bundle.
     """
     import torch
 
     chunk_frames = int(extra["chunk_frames"])
     mean, std = float(extra["norm_mean"]), float(extra["norm_std"])
     multilabel = extra.get("multilabel", False)
+    fill = 0.0 if extra.get("input") == "waveform" else None
     index = []
     for c, f in enumerate(files):
         n = np.load(f, mmap_mode="r").shape[-1]
@@ -62,7 +67,7 @@ def predict_clips(net, files, extra, *, batch_size=64):
         for s in range(0, len(index), batch_size):
             batch = []
             for c, start in index[s : s + batch_size]:
-                x = crop(np.load(files[c], mmap_mode="r"), start, chunk_frames)
+                x = crop(np.load(files[c], mmap_mode="r"), start, chunk_frames, fill=fill)
                 batch.append(torch.from_numpy((x - mean) / std))
             logits = net(torch.stack(batch))
             p = torch.sigmoid(logits) if multilabel else torch.softmax(logits, dim=1)

@@ -77,6 +77,13 @@ MODELS = {
             "Choi, Fazekas, Sandler & Cho, Convolutional recurrent neural networks for music classification, ICASSP 2017",
         ),
         ModelSpec(
+            "sample_cnn",
+            "deep",
+            "sample-level 1-D CNN on raw waveforms (no spectrogram)",
+            {"channels": [64, 64, 64, 128, 128, 128, 128, 256, 256]},
+            "Lee, Park, Kim & Nam, Sample-level deep convolutional neural networks for music auto-tagging using raw waveforms, SMC 2017",
+        ),
+        ModelSpec(
             "onset_cnn",
             "frame",
             "onset CNN on multi-resolution log-mel (--task onsets)",

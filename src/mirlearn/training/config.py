@@ -41,6 +41,11 @@ DEFAULTS = {
     "dropout": 0.3,
     "channels": None,
     "rnn_hidden": None,
+    # a torch front-end instead of cached log-mels: a name (mirlearn train --list-frontends)
+    # or {type: NAME, trainable: [STAGE, ...], PARAM: VALUE, ...}
+    "frontend": None,
+    # the first convolution of a 2-D model zero-mean and valid (gain invariance)
+    "zero_mean": False,
     "augment": {"gain_db": 6.0, "noise_snr_db": 30.0, "time_shift": True},
     "accelerator": "auto",
     "devices": "auto",
@@ -111,3 +116,7 @@ def _validate(cfg):
     for k in ("test_size", "valid_size"):
         need(isinstance(cfg[k], (int, float)) and 0 <= cfg[k] < 1, f"{k} must be a fraction in [0, 1), got {cfg[k]!r}")
     need(isinstance(cfg["classifier"], dict), "classifier must be a mapping of classifier parameters")
+    need(isinstance(cfg["zero_mean"], bool), f"zero_mean must be true or false, got {cfg['zero_mean']!r}")
+    fe = cfg["frontend"]
+    need(fe is None or isinstance(fe, str) or (isinstance(fe, dict) and "type" in fe),
+         f"frontend must be a front-end name or a mapping with a 'type' key (e.g. {{type: mfcc, trainable: [mel, dct]}}), got {fe!r}")

@@ -38,14 +38,15 @@ def _load(path):
 
 
 class ChunkDataset(Dataset):
-    """Chunks of cached log-mel spectrograms.
+    """Chunks of cached log-mel spectrograms, or of signals (``waveform=True``: chunks in
+    samples, augmented in the signal domain).
 
     Training mode: item ``i`` is a random chunk of clip ``i % n_clips`` (``chunks_per_clip``
     items per clip and epoch), augmented. Evaluation mode: every non-overlapping chunk of
     every clip, in order.
     """
 
-    def __init__(self, files, targets, *, chunk_frames, mean, std, train, chunks_per_clip=4, augment=None):
+    def __init__(self, files, targets, *, chunk_frames, mean, std, train, chunks_per_clip=4, augment=None, waveform=False):
         self.files = [str(f) for f in files]
         self.targets = targets
         self.chunk_frames = int(chunk_frames)
@@ -53,6 +54,7 @@ class ChunkDataset(Dataset):
         self.train = train
         self.chunks_per_clip = chunks_per_clip
         self.augment = augment or {}
+        self.waveform = bool(waveform)
         if not train:
             self.index = []
             for i, f in enumerate(self.files):
@@ -62,7 +64,7 @@ class ChunkDataset(Dataset):
         return len(self.files) * self.chunks_per_clip if self.train else len(self.index)
 
     def _crop(self, X, start):
-        return crop(X, start, self.chunk_frames)
+        return crop(X, start, self.chunk_frames, fill=0.0 if self.waveform else None)
 
     def __getitem__(self, i):
         if self.train:
@@ -77,6 +79,8 @@ class ChunkDataset(Dataset):
         return torch.from_numpy(x), torch.as_tensor(self.targets[c])
 
     def _augment(self, x):
+        if self.waveform:
+            return self._augment_signal(x)
         a = self.augment
         if a.get("gain_db"):
             x = x + float(torch.empty(1).uniform_(-a["gain_db"], a["gain_db"]))
@@ -86,6 +90,20 @@ class ChunkDataset(Dataset):
             level = p.mean() / (10 ** (snr / 10.0))
             noise = level * torch.randn(x.shape).numpy() ** 2
             x = (10.0 * np.log10(p + noise + 1e-10)).astype(np.float32)
+        if a.get("time_shift"):
+            x = np.roll(x, int(torch.randint(0, x.shape[1], (1,))), axis=1)
+        return x
+
+    def _augment_signal(self, x):
+        """The same three augmentations on a signal chunk: gain, white noise at a random SNR
+        (half the chunks), circular shift."""
+        a = self.augment
+        if a.get("gain_db"):
+            x = x * np.float32(10 ** (float(torch.empty(1).uniform_(-a["gain_db"], a["gain_db"])) / 20))
+        if a.get("noise_snr_db") is not None and float(torch.rand(1)) < 0.5:
+            snr = a["noise_snr_db"] + float(torch.empty(1).uniform_(-10, 10))
+            level = np.sqrt(np.mean(x.astype(np.float64) ** 2) / 10 ** (snr / 10))
+            x = (x + level * torch.randn(x.shape).numpy()).astype(np.float32)
         if a.get("time_shift"):
             x = np.roll(x, int(torch.randint(0, x.shape[1], (1,))), axis=1)
         return x
@@ -148,10 +166,13 @@ def normalisation(files, *, seed, max_files=200):
     return mean, std
 
 
-def train_network(net, cfg, *, train_files, train_targets, valid_files, valid_targets, multilabel, out_dir, chunk_frames, progress=True):
+def train_network(net, cfg, *, train_files, train_targets, valid_files, valid_targets, multilabel, out_dir, chunk_frames, progress=True,
+                  waveform=False):
     """Train ``net`` in place; returns ``(extra, history, rank)`` where ``extra`` holds
-    what prediction needs (chunk length, normalisation), ``history`` the per-epoch metrics
-    (on rank 0) and ``rank`` this process's global rank (0 without DDP)."""
+    what prediction needs (chunk length, normalisation, input kind), ``history`` the per-epoch
+    metrics (on rank 0) and ``rank`` this process's global rank (0 without DDP).
+    ``waveform``: the files are signals and ``chunk_frames`` counts samples; they are not
+    normalised (the model's own first layers scale them)."""
     import lightning as L
 
     from ..errors import ParameterError
@@ -162,8 +183,8 @@ def train_network(net, cfg, *, train_files, train_targets, valid_files, valid_ta
             "add 'valid' items to the manifest, raise valid_size, or add data"
         )
     L.seed_everything(cfg["seed"], workers=True, verbose=False)
-    mean, std = normalisation(train_files, seed=cfg["seed"])
-    common = dict(chunk_frames=chunk_frames, mean=mean, std=std)
+    mean, std = (0.0, 1.0) if waveform else normalisation(train_files, seed=cfg["seed"])
+    common = dict(chunk_frames=chunk_frames, mean=mean, std=std, waveform=waveform)
     train_ds = ChunkDataset(train_files, train_targets, train=True, chunks_per_clip=cfg["chunks_per_clip"], augment=cfg["augment"], **common)
     valid_ds = ChunkDataset(valid_files, valid_targets, train=False, **common)
     g = torch.Generator().manual_seed(cfg["seed"])
@@ -180,7 +201,8 @@ def train_network(net, cfg, *, train_files, train_targets, valid_files, valid_ta
         module.load_state_dict(state)
     net.eval()
     history = _history(out_dir / "logs" / "metrics.csv") if trainer.is_global_zero else []
-    extra = {"chunk_frames": int(chunk_frames), "norm_mean": mean, "norm_std": std, "epochs_run": trainer.current_epoch}
+    extra = {"chunk_frames": int(chunk_frames), "norm_mean": mean, "norm_std": std, "epochs_run": trainer.current_epoch,
+             "input": "waveform" if waveform else "logmel"}
     return extra, history, trainer.global_rank
 
 

@@ -164,6 +164,15 @@ def train_run(data, model, out, *, config_file=None, overrides=None, overwrite=F
     if file_cfg.get("model") not in (None, model):
         raise ParameterError(f"the config file names model {file_cfg['model']!r} but --model is {model!r}")
     cfg = resolve_config(spec, file_cfg, overrides or {})
+    if spec.family != "deep" and (cfg["frontend"] is not None or cfg["zero_mean"]):
+        raise ParameterError(f"'frontend' and 'zero_mean' configure deep models; {model} is a {spec.family} model")
+    if cfg["frontend"] is not None:  # a bad front-end is reported before any work
+        from ..nn.frontends import frontend
+
+        fe = frontend_config(cfg)
+        if "sr" in (cfg["frontend"] if isinstance(cfg["frontend"], dict) else {}):
+            raise ParameterError("frontend: sr is the run's own 'sr' key; leave it out of the front-end's mapping")
+        frontend(**fe)
     rank = _env_rank()
     if rank != 0:
         echo = lambda msg: None  # noqa: E731 - other ranks train in silence
@@ -174,7 +183,7 @@ def train_run(data, model, out, *, config_file=None, overrides=None, overwrite=F
             ds = load_dataset(data, group_by=cfg["group_by"])
         for w in caught:
             echo(f"warning: {w.message}")
-        excfg = extraction_config(cfg, spec.family)
+        excfg = extraction_config(cfg, spec.family, waveform=spec.family == "deep" and reads_waveforms(cfg, model))
         echo(f"features of {len(ds)} file(s) ({', '.join(excfg.features)}), cache: {cfg['cache'] or default_cache()}")
         results, store = gather(ds.paths, excfg, cache=cfg["cache"], jobs=cfg["jobs"], progress=progress and rank == 0)
         ds = _drop_failed(ds, results, echo)
@@ -360,25 +369,58 @@ def _fit_classic_inner(ctx, tr, va):
     return Bundle("classic", name, ctx.classes, ds.multilabel, extraction_config(cfg, "classic"), est, thresholds)
 
 
+def frontend_config(cfg):
+    """The run's front-end as ``frontend()`` arguments (None: cached log-mels)."""
+    fe = cfg["frontend"]
+    if fe is None:
+        return None
+    fe = {"type": fe} if isinstance(fe, str) else dict(fe)
+    name = fe.pop("type")
+    trainable = fe.pop("trainable", [])
+    return dict(name=name, sr=cfg["sr"], trainable=list(trainable) if not isinstance(trainable, str) else trainable, **fe)
+
+
+def reads_waveforms(cfg, model):
+    """Whether a deep run's model reads signals (a front-end, or a waveform model)."""
+    from ..models.neural import NETWORKS
+
+    return cfg["frontend"] is not None or getattr(NETWORKS.get(model), "INPUT", "spectrogram") == "waveform"
+
+
+def _deep_network(ctx):
+    """The untrained network of a deep run, from its configuration."""
+    from ..models.neural import NETWORKS, build_network
+
+    cfg, name = ctx.cfg, ctx.model
+    arch = {"n_classes": len(ctx.classes), "dropout": cfg["dropout"], "channels": cfg["channels"] or ctx.spec.defaults.get("channels")}
+    if getattr(NETWORKS[name], "INPUT", "spectrogram") == "waveform":
+        if cfg["zero_mean"] or cfg["frontend"] is not None:
+            raise ParameterError(f"{name} reads raw samples: 'zero_mean' and 'frontend' apply to spectrogram models (cnn, short_chunk_resnet, crnn)")
+        return build_network(name, **arch)
+    arch["n_mels"] = cfg["n_mels"]
+    arch["zero_mean"] = cfg["zero_mean"]
+    if name == "crnn":
+        arch["rnn_hidden"] = cfg["rnn_hidden"] or ctx.spec.defaults.get("rnn_hidden", 64)
+    fe = frontend_config(cfg)
+    if fe is None:
+        return build_network(name, **arch)
+    return build_network("frontend_model", frontend=fe, network=name, network_config=arch)
+
+
 def _fit_deep(ctx, tr, va, out):
     from ..inference.chunks import predict_clips
-    from ..models.neural import build_network
     from .deep import train_network
 
     cfg, ds, name = ctx.cfg, ctx.ds, ctx.model
-    excfg = extraction_config(cfg, "deep")
+    waveform = reads_waveforms(cfg, name)
+    excfg = extraction_config(cfg, "deep", waveform=waveform)
     hop = excfg.params.get("hop_length", 512)
-    chunk_frames = max(8, int(round(cfg["chunk_seconds"] * cfg["sr"] / hop)))
-    arch = {"n_classes": len(ctx.classes), "n_mels": cfg["n_mels"], "dropout": cfg["dropout"]}
-    spec_defaults = ctx.spec.defaults
-    arch["channels"] = cfg["channels"] or spec_defaults.get("channels")
-    if name == "crnn":
-        arch["rnn_hidden"] = cfg["rnn_hidden"] or spec_defaults.get("rnn_hidden", 64)
+    chunk_frames = int(round(cfg["chunk_seconds"] * cfg["sr"])) if waveform else max(8, int(round(cfg["chunk_seconds"] * cfg["sr"] / hop)))
     import torch
 
     torch.manual_seed(cfg["seed"])  # the initial weights are part of what the seed fixes
-    net = build_network(name, **arch)
-    files = [Path(ctx.store) / ctx.results[it.path].key / "logmel.npy" for it in ds.items]
+    net = _deep_network(ctx)
+    files = [Path(ctx.store) / ctx.results[it.path].key / ("audio.npy" if waveform else "logmel.npy") for it in ds.items]
     tgt = ctx.targets.astype(np.float32) if ds.multilabel else ctx.targets
     work = out if ctx.rank == 0 else Path(ctx.store).parent / f".rank{ctx.rank}-{os.getpid()}"
     work.mkdir(parents=True, exist_ok=True)
@@ -388,6 +430,7 @@ def _fit_deep(ctx, tr, va, out):
             train_files=[files[i] for i in tr], train_targets=tgt[tr],
             valid_files=[files[i] for i in va], valid_targets=tgt[va],
             multilabel=ds.multilabel, out_dir=work, chunk_frames=chunk_frames, progress=ctx.progress and ctx.rank == 0,
+            waveform=waveform,
         )
     finally:
         if ctx.rank != 0:
