@@ -196,6 +196,26 @@ def test_zero_mean_predictions_do_not_change_with_gain(tiny, env, tmp_path, zero
         assert spread > 1e-3  # the check above can fail: gain does move an ordinary CNN
 
 
+def test_inspect_frontend_plots_what_moved(tiny, env, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("epochs: 2\nbatch_size: 8\nchunk_seconds: 1.0\nchunks_per_clip: 2\nchannels: [4, 4, 8, 8]\nlr: 0.01\n"
+                   "frontend: {type: mfcc, n_mels: 32, n_mfcc: 16, trainable: [mel, dct]}\n")
+    out = tmp_path / "run"
+    r = cli(env, "train", "--data", tiny / "classes", "--model", "cnn", "--config", cfg, "--out", out, "--no-progress", "--accelerator", "cpu")
+    assert r.returncode == 0, r.stderr
+    r = cli(env, "inspect-frontend", out, "--out", tmp_path / "fe.png")
+    assert r.returncode == 0, r.stderr
+    moved = dict(line.split()[0:3:2] for line in r.stdout.splitlines() if " moved " in line)
+    assert set(moved) == {"mel", "dct"} and all(float(v.rstrip("%")) > 0 for v in moved.values())
+    assert (tmp_path / "fe.png").stat().st_size > 20_000
+    from mirlearn.reports.frontend import load_frontend
+
+    fe = load_frontend(out)
+    assert fe.trainable == ("mel", "dct") and fe.n_features == 16
+    r = cli(env, "inspect-frontend", tmp_path, "--out", tmp_path / "x.png")
+    assert r.returncode == 2 and "holds no model/model.pt" in r.stderr
+
+
 def test_frontend_options_are_checked_before_any_work(tiny, env, tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("frontend: {type: logmel, n_mel: 32}\n")

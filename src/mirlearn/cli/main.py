@@ -318,6 +318,18 @@ def build_parser():
     rd.set_defaults(func=_cmd_render_drums)
     ds.set_defaults(func=lambda args: (ds.print_help(), 2)[1])
 
+    ins = sub.add_parser(
+        "inspect-frontend",
+        help="plot a run's learnt front-end against its hand-designed initialisation",
+        description=("Plot every trainable stage of RUN_DIR's torch front-end (mel filters over Hz, DCT bases over mel "
+                     "bands, chroma maps, CQT kernels, SincNet band edges, PCEN parameters per band) as learnt (solid) "
+                     "against its initialisation (dashed), and print how far each stage moved: "
+                     "||learnt - initial|| / ||initial||. RUN_DIR is a deep run trained with --frontend NAME:STAGES."),
+    )
+    ins.add_argument("run_dir", metavar="RUN_DIR")
+    ins.add_argument("--out", required=True, metavar="FIG.png", help="figure to write (.png, .pdf or .svg)")
+    ins.set_defaults(func=_cmd_inspect_frontend)
+
     cp = sub.add_parser("compare", help="a table of runs and their metrics")
     cp.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     cp.add_argument("--format", choices=["table", "json", "csv"], default="table")
@@ -364,6 +376,16 @@ def _cmd_show(args):
         duration=args.duration,
         **parse_params(args.param),
     )
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_inspect_frontend(args):
+    from ..reports.frontend import inspect_frontend
+
+    path, changes = inspect_frontend(args.run_dir, args.out)
+    for stage, ch in changes.items():
+        print(f"{stage:7s} moved {ch['moved']:.2%} from its initialisation")
     print(f"wrote {path}")
     return 0
 

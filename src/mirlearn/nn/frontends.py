@@ -55,7 +55,7 @@ from torch import nn
 
 from ..errors import ParameterError
 
-__all__ = ["FRONTENDS", "Frontend", "frontend", "list_frontends"]
+__all__ = ["FRONTENDS", "Frontend", "frontend", "frontend_changes", "list_frontends"]
 
 _STFT = dict(n_fft=2048, hop_length=512, win_length=None, window="hann", center=True, pad_mode="constant")
 _MEL = dict(n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney")
@@ -95,18 +95,30 @@ def list_frontends():
     return [(name, spec["stages"], spec["librosa"]) for name, spec in FRONTENDS.items()]
 
 
-def _hold(module, name, value, trainable):
-    """``value`` as ``module.name``: an ``nn.Parameter`` if ``trainable``, else a buffer."""
-    t = torch.tensor(np.array(value, dtype=np.float32))
+def _hold(module, name, value, trainable, *, scale=None):
+    """``value`` as ``module.name``: an ``nn.Parameter`` if ``trainable``, else a buffer; held
+    in units of ``scale`` (default: its largest magnitude; a buffer ``name_scale``), so that
+    one optimiser step moves every kind of weight by a like fraction of its size: mel
+    weights (about 1e-3) and SincNet's band edges (about 1e3 Hz) alike. :meth:`_Stage.w`
+    gives the weight in its own units."""
+    value = np.array(value, dtype=np.float64)
+    if scale is None:
+        scale = float(np.abs(value).max()) or 1.0
+    module.register_buffer(f"{name}_scale", torch.tensor(float(scale), dtype=torch.float32))
+    t = torch.tensor((value / scale).astype(np.float32))
     if trainable:
-        setattr(module, name, nn.Parameter(t.clone()))
+        setattr(module, name, nn.Parameter(t))
     else:
-        module.register_buffer(name, t.clone())
+        module.register_buffer(name, t)
 
 
 class _Stage(nn.Module):
-    #: the weights :func:`mirlearn.cli` ``inspect-frontend`` plots, by attribute name
+    #: the weights :func:`frontend_changes` compares with their initialisation, by name
     weights = ()
+
+    def w(self, name):
+        """The weight ``name`` in its own units."""
+        return getattr(self, name) * getattr(self, f"{name}_scale")
 
 
 class DFT(_Stage):
@@ -125,7 +137,7 @@ class DFT(_Stage):
         if self.trainable:
             k = np.arange(n_fft // 2 + 1)[:, None] * np.arange(n_fft)[None, :]
             ang = 2 * np.pi * (k % n_fft) / n_fft
-            _hold(self, "kernels", np.concatenate([w * np.cos(ang), -w * np.sin(ang)]), True)
+            _hold(self, "kernels", np.concatenate([w * np.cos(ang), -w * np.sin(ang)]), True, scale=1.0)
         else:
             self.register_buffer("window", torch.as_tensor(w, dtype=torch.float32))
 
@@ -146,7 +158,7 @@ class DFT(_Stage):
             y = F.pad(y[:, None], (self.n_fft // 2, self.n_fft // 2), mode=self.pad_mode)
         else:
             y = y[:, None]
-        out = F.conv1d(y, self.kernels[:, None], stride=self.hop)
+        out = F.conv1d(y, self.w("kernels")[:, None], stride=self.hop)
         n = self.n_fft // 2 + 1
         p = out[:, :n].square() + out[:, n:].square()
         return p if self.power == 2 else p.clamp_min(1e-20) ** (self.power / 2)
@@ -165,11 +177,11 @@ class Linear(_Stage):
         return c
 
     def forward(self, x):
-        return self.post(torch.matmul(self.weight, x))
+        return self.post(torch.matmul(self.w("weight"), x))
 
     def from_parts(self, parts):
         """The stage applied to the power spectrum given as :meth:`DFT.squared_parts`."""
-        return self.post(torch.matmul(parts, self.weight.repeat_interleave(2, dim=1).T).transpose(1, 2))
+        return self.post(torch.matmul(parts, self.w("weight").repeat_interleave(2, dim=1).T).transpose(1, 2))
 
 
 class Chroma(Linear):
@@ -213,10 +225,10 @@ class Log1p(_Stage):
 
     def __init__(self, n_bands, *, c=1.0, trainable=False):
         super().__init__()
-        _hold(self, "log_c", np.full((n_bands, 1), math.log(c)), trainable)
+        _hold(self, "log_c", np.full((n_bands, 1), math.log(c)), trainable, scale=1.0)
 
     def forward(self, x):
-        return torch.log1p(torch.exp(self.log_c) * x)
+        return torch.log1p(torch.exp(self.w("log_c")) * x)
 
 
 class PCEN(_Stage):
@@ -240,11 +252,11 @@ class PCEN(_Stage):
         t_frames = time_constant * sr / float(hop_length)
         b = (math.sqrt(1 + 4 * t_frames**2) - 1) / (2 * t_frames**2)
         for name, v in (("log_gain", gain), ("log_bias", bias), ("log_power", power), ("log_b", b)):
-            _hold(self, name, np.full((n_bands, 1), math.log(v)), trainable)
+            _hold(self, name, np.full((n_bands, 1), math.log(v)), trainable, scale=1.0)
         self.eps = float(eps)
 
     def smooth(self, S):
-        b = torch.exp(self.log_b).clamp(1e-4, 1.0)  # (n_bands, 1)
+        b = torch.exp(self.w("log_b")).clamp(1e-4, 1.0)  # (n_bands, 1)
         T = S.shape[-1]
         k = torch.arange(T, dtype=S.dtype, device=S.device)
         decay = torch.exp(k * torch.log1p(-b.clamp_max(1 - 1e-7)))  # (1-b)^k
@@ -256,7 +268,7 @@ class PCEN(_Stage):
     def forward(self, x):
         S = x * 2.0**31
         M = self.smooth(S)
-        gain, bias, power = (torch.exp(p) for p in (self.log_gain, self.log_bias, self.log_power))
+        gain, bias, power = (torch.exp(self.w(p)) for p in ("log_gain", "log_bias", "log_power"))
         smooth = torch.exp(-gain * (math.log(self.eps) + torch.log1p(M / self.eps)))
         return bias**power * torch.expm1(power * torch.log1p(S * smooth / bias))
 
@@ -318,7 +330,7 @@ class CQT(_Stage):
                 level_sig[max(level_sig) + 1] = self.halve(level_sig[max(level_sig)])
             X = torch.stft(level_sig[level], n_fft, hop, window=torch.ones(n_fft, dtype=y.dtype, device=y.device), center=True,
                            pad_mode=self.pad_mode, return_complex=True).transpose(1, 2)  # (b, t, bins): contiguous
-            k = getattr(self, f"kernels_{i}")
+            k = self.w(f"kernels_{i}")
             R = torch.matmul(X[..., c0:c0 + k.shape[-1]], torch.complex(k[0], k[1]).T)  # (b, t, filters)
             responses.append(R.abs().transpose(1, 2))
         n_frames = min(r.shape[-1] for r in responses)
@@ -351,8 +363,8 @@ class Sinc(_Stage):
             raise ParameterError(f"sincnet kernel_size must be odd, got kernel_size={kernel_size}")
         fmax = sr / 2 if fmax is None else fmax
         edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax - min_band_hz), n_filters + 1))
-        _hold(self, "low_hz", edges[:-1], trainable)
-        _hold(self, "band_hz", np.diff(edges), trainable)
+        _hold(self, "low_hz", edges[:-1], trainable, scale=1000.0)  # held in kHz
+        _hold(self, "band_hz", np.diff(edges), trainable, scale=1000.0)
         self.sr, self.hop, self.win, self.min_band = float(sr), int(hop_length), int(win_length), float(min_band_hz)
         n = (kernel_size - 1) // 2
         self.register_buffer("t", torch.arange(-n, n + 1, dtype=torch.float32) / self.sr)
@@ -360,8 +372,8 @@ class Sinc(_Stage):
 
     def filters(self):
         """The band-pass kernels ``(n_filters, kernel_size)``, each with peak gain about 1."""
-        low = self.low_hz.abs()
-        high = (low + self.min_band + self.band_hz.abs()).clamp(max=self.sr / 2)
+        low = self.w("low_hz").abs()
+        high = (low + self.min_band + self.w("band_hz").abs()).clamp(max=self.sr / 2)
         t = self.t[None]
         def lowpass(fc):
             return 2 * fc[:, None] * torch.special.sinc(2 * fc[:, None] * t)
@@ -520,3 +532,29 @@ def frontend(name, *, sr, trainable=(), **params):
     torch.Size([4, 13, 44])
     """
     return Frontend(name, sr=sr, trainable=trainable, **params)
+
+
+def frontend_changes(fe):
+    """What training changed in a front-end: for every trainable stage, each weight tensor
+    before (rebuilt from the configuration: the hand-designed initialisation) and after, and
+    how far it moved, ``||after - before|| / ||before||`` (Frobenius).
+
+    Returns
+    -------
+    dict
+        ``{stage: {"weights": {name: (initial, learned)}, "moved": float}}`` with numpy arrays,
+        in the front-end's stage order.
+    """
+    initial = frontend(**fe.get_config())
+    out = {}
+    for stage in fe.trainable:
+        now, then = fe.stages[stage], initial.stages[stage]
+        weights, num, den = {}, 0.0, 0.0
+        for name in now.weights:
+            a = then.w(name).detach().cpu().numpy().astype(np.float64)
+            b = now.w(name).detach().cpu().numpy().astype(np.float64)
+            weights[name] = (a, b)
+            num += float(np.sum((b - a) ** 2))
+            den += float(np.sum(a**2))
+        out[stage] = dict(weights=weights, moved=math.sqrt(num / den) if den > 0 else math.sqrt(num))
+    return out
