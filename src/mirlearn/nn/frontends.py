@@ -146,7 +146,9 @@ class DFT(_Stage):
         along the last axis, ``(batch, n_frames, 2 * n_bins)``, for :meth:`Linear.from_parts`
         (a frame-major layout and no complex ``abs``: twice as fast on CPU)."""
         X = torch.stft(y, self.n_fft, self.hop, window=self.window, center=self.center, pad_mode=self.pad_mode, return_complex=True)
-        return torch.view_as_real(X.transpose(1, 2)).flatten(-2).square()
+        parts = torch.view_as_real(X.transpose(1, 2)).flatten(-2)
+        # X is ours alone: square it in place unless autograd must see the input's gradient
+        return parts.square() if y.requires_grad and torch.is_grad_enabled() else parts.square_()
 
     def forward(self, y):
         if not self.trainable:
