@@ -158,3 +158,30 @@ def test_frontend_errors_name_the_fix():
         frontend("logmel", sr=SR, trainable=["log"])
     with pytest.raises(ParameterError, match="\\(batch, n_samples\\)"):
         frontend("mel", sr=SR)(torch.zeros(1, 1, 4096))
+
+
+def test_zero_mean_convolution_ignores_a_constant():
+    from mirlearn.nn.zero_mean import ZeroMeanConv2d
+
+    torch.manual_seed(0)
+    conv = ZeroMeanConv2d(2, 5, 3)
+    w = conv.effective_weight()
+    torch.testing.assert_close(w.sum(dim=(1, 2, 3)), torch.zeros(5), atol=1e-6, rtol=0)
+    x = torch.randn(3, 2, 20, 30)
+    torch.testing.assert_close(conv(x + 7.5), conv(x), atol=1e-5, rtol=0)
+    assert conv(x).shape[-2:] == (18, 28)  # valid: no zero padding for the offset to miss
+
+
+@pytest.mark.parametrize("name", ["cnn", "short_chunk_resnet", "crnn"])
+def test_zero_mean_models_do_not_see_gain(name):
+    """A constant added to the whole input (a gain on a log-magnitude input) leaves a
+    zero-mean model's logits as they were; an ordinary one moves."""
+    from mirlearn.models.neural import build_network
+
+    x = torch.randn(2, 64, 130, generator=torch.Generator().manual_seed(0))
+    for zero_mean in (True, False):
+        torch.manual_seed(0)
+        net = build_network(name, n_classes=5, n_mels=64, zero_mean=zero_mean).eval()
+        with torch.no_grad():
+            moved = float((net(x + 3.7) - net(x)).abs().max())
+        assert (moved < 1e-5) if zero_mean else (moved > 1e-3), (name, zero_mean, moved)

@@ -30,7 +30,7 @@ stage      what it is                                           trainable part
 Frozen stages hold their weights as buffers; trainable ones as ``nn.Parameter``, initialised
 from the hand-designed matrix, so that a network learns where the designer guessed. Frozen,
 every front-end reproduces the engine's feature (:func:`mirlearn.extract`) of the same name and
-parameters (tolerances in ``docs/features.md``; the CQT halves the signal's rate in the
+parameters (tolerances in ``docs/frontends.md``; the CQT halves the signal's rate in the
 frequency domain instead of with soxr, which moves its values by about 1e-3 of the maximum).
 
 Parameters are librosa's, by name (``n_fft``, ``hop_length``, ``n_mels``, ``fmin``...): see
