@@ -187,12 +187,15 @@ def _slug(variant):
     return "".join(ch if ch.isalnum() else "-" for ch in variant).strip("-")
 
 
+def _setup(args):
+    """(work folder, environment with the shared feature cache, code digest, seeds)."""
+    args.work.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, MIRLEARN_CACHE=str(args.work / "cache"), PYTHONWARNINGS="ignore")
+    return args.work, env, code_digest(), [int(s) for s in args.seeds.split(",")]
+
+
 def accuracy(args):
-    out = args.work
-    out.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, MIRLEARN_CACHE=str(out / "cache"), PYTHONWARNINGS="ignore")
-    digest = code_digest()
-    seeds = [int(s) for s in args.seeds.split(",")]
+    out, env, digest, seeds = _setup(args)
     variants = [v for v in VARIANTS if not args.variants or _slug(v) in args.variants.split(",")]
     results = {}
     for task in args.tasks.split(","):
@@ -229,11 +232,7 @@ def gain(args):
     import pandas as pd
     import soundfile as sf
 
-    out = args.work
-    out.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, MIRLEARN_CACHE=str(out / "cache"), PYTHONWARNINGS="ignore")
-    digest = code_digest()
-    seeds = [int(s) for s in args.seeds.split(",")]
+    out, env, digest, seeds = _setup(args)
     manifest = _notes(out, digest)
     notes = manifest.parent
     df = pd.read_csv(manifest)
