@@ -185,3 +185,15 @@ def test_zero_mean_models_do_not_see_gain(name):
         with torch.no_grad():
             moved = float((net(x + 3.7) - net(x)).abs().max())
         assert (moved < 1e-5) if zero_mean else (moved > 1e-3), (name, zero_mean, moved)
+
+
+def test_pcen_is_finite_after_digital_silence():
+    """Silence, then a loud note (rendered notes start so): the FFT smoother's rounding
+    must not take log1p below -1 in the silent frames."""
+    t = np.arange(2 * SR) / SR
+    y = np.where(t > 1.0, 0.9 * np.sin(2 * np.pi * 220 * t), 0.0).astype(np.float32)
+    fe = frontend("pcen", sr=SR, n_mels=64, trainable=["pcen"])
+    out = fe(torch.from_numpy(np.stack([y, y[::-1].copy()])))
+    assert torch.isfinite(out).all()
+    out.sum().backward()
+    assert all(torch.isfinite(p.grad).all() for p in fe.parameters())

@@ -268,8 +268,10 @@ class PCEN(_Stage):
         return conv + (1 - b) * decay
 
     def forward(self, x):
-        S = x * 2.0**31
-        M = self.smooth(S)
+        S = x.clamp_min(0) * 2.0**31  # energies; a trained filterbank may dip below 0
+        # the FFT convolution leaves rounding of the loudest frames (about 1e-7 of them) in
+        # silent ones, which can be below 0: clamped, as the recursive filter's output would be
+        M = self.smooth(S).clamp_min(0)
         gain, bias, power = (torch.exp(self.w(p)) for p in ("log_gain", "log_bias", "log_power"))
         smooth = torch.exp(-gain * (math.log(self.eps) + torch.log1p(M / self.eps)))
         return bias**power * torch.expm1(power * torch.log1p(S * smooth / bias))
