@@ -197,3 +197,15 @@ def test_pcen_is_finite_after_digital_silence():
     assert torch.isfinite(out).all()
     out.sum().backward()
     assert all(torch.isfinite(p.grad).all() for p in fe.parameters())
+
+
+def test_trained_filterbanks_keep_to_their_bands():
+    fe = frontend("logmel", sr=SR, n_mels=32, trainable=["mel"])
+    before = fe.stages.mel.w("weight").detach().clone()
+    opt = torch.optim.Adam(fe.parameters(), lr=0.05)
+    for _ in range(3):
+        opt.zero_grad()
+        fe(torch.from_numpy(_signal(1.0)[None])).mean().backward()
+        opt.step()
+    after = fe.stages.mel.w("weight").detach()
+    assert torch.all(after[before == 0] == 0) and not torch.equal(after, before)

@@ -167,13 +167,26 @@ class DFT(_Stage):
 
 
 class Linear(_Stage):
-    """``W @ x`` along the feature axis: a mel filterbank, a chroma map or a DCT matrix."""
+    """``W @ x`` along the feature axis: a mel filterbank, a chroma map or a DCT matrix.
+
+    ``local=True`` (filterbanks and chroma maps): trained, each filter keeps to the bins its
+    hand-designed version covers (the non-zero entries, a ``support`` buffer): it can change
+    its shape and gain there, not grow weights over the whole spectrum. (Trained densely, the
+    optimiser's steps on the thousands of zero entries add up to broadband noise that swamps a
+    narrow band; docs/benchmarks.md has the numbers.)"""
 
     weights = ("weight",)
 
-    def __init__(self, matrix, *, trainable=False):
+    def __init__(self, matrix, *, trainable=False, local=False):
         super().__init__()
         _hold(self, "weight", matrix, trainable)
+        self.local = bool(local and trainable)
+        if self.local:
+            self.register_buffer("support", torch.tensor(np.asarray(matrix) != 0, dtype=torch.float32))
+
+    def w(self, name):
+        w = super().w(name)
+        return w * self.support if self.local and name == "weight" else w
 
     def post(self, c):
         return c
@@ -191,8 +204,8 @@ class Chroma(Linear):
     ``util.normalize`` with frames under the smallest float left as they are) or to unit
     ``norm``-norm."""
 
-    def __init__(self, matrix, *, norm=math.inf, trainable=False):
-        super().__init__(matrix, trainable=trainable)
+    def __init__(self, matrix, *, norm=math.inf, trainable=False, local=False):
+        super().__init__(matrix, trainable=trainable, local=local)
         self.norm = norm
 
     def post(self, c):
@@ -436,18 +449,18 @@ class Frontend(nn.Module):
 
                 fb = mel_filterbank(sr=sr, n_fft=p["n_fft"], n_mels=p["n_mels"], fmin=p["fmin"], fmax=p["fmax"], htk=p["htk"],
                                     norm="slaney" if name == "mfcc" else p["norm"])
-                stages["mel"], n = Linear(fb, trainable=tr), p["n_mels"]
+                stages["mel"], n = Linear(fb, trainable=tr, local=True), p["n_mels"]
             elif stage == "chroma" and name == "chroma":
                 from ..features.filters import chroma_filterbank
 
                 fb = chroma_filterbank(sr=sr, n_fft=p["n_fft"], n_chroma=p["n_chroma"], tuning=p["tuning"], ctroct=p["ctroct"],
                                        octwidth=p["octwidth"], base_c=p["base_c"])
-                stages["chroma"], n = Chroma(fb, norm=p["norm"], trainable=tr), p["n_chroma"]
+                stages["chroma"], n = Chroma(fb, norm=p["norm"], trainable=tr, local=True), p["n_chroma"]
             elif stage == "chroma":
                 from ..features.filters import C1_HZ, cq_to_chroma
 
                 cmap = cq_to_chroma(n, bins_per_octave=p["bins_per_octave"], n_chroma=p["n_chroma"], fmin=p["fmin"] or C1_HZ)
-                stages["chroma"], n = Chroma(cmap, norm=p["chroma_norm"], trainable=tr), p["n_chroma"]
+                stages["chroma"], n = Chroma(cmap, norm=p["chroma_norm"], trainable=tr, local=True), p["n_chroma"]
             elif stage == "cqt":
                 q = {k: p[k] for k in _CQT if k in p}
                 if name == "chroma_cqt":
