@@ -209,3 +209,24 @@ def test_trained_filterbanks_keep_to_their_bands():
         opt.step()
     after = fe.stages.mel.w("weight").detach()
     assert torch.all(after[before == 0] == 0) and not torch.equal(after, before)
+
+
+def test_sinc_bands_find_a_tone_and_match_filtering_the_signal():
+    """The band holding a tone is the loudest, and each band's frame energy equals that of the
+    signal filtered by the band's kernel (SincNet's convolution), framed as the STFT frames."""
+    fe = frontend("sincnet", sr=SR, n_filters=16, kernel_size=201, hop_length=256, win_length=1024)
+    st = fe.stages["sinc"]
+    t = np.arange(SR) / SR
+    y = torch.from_numpy((0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)[None])
+    with torch.no_grad():
+        E = st(y)[0]  # (16, n_frames)
+        low = st.w("low_hz").abs()
+        high = low + st.min_band + st.w("band_hz").abs()
+        inside = int(((low <= 1000) & (high >= 1000)).nonzero()[0])
+        assert int(E[:, 20:-20].mean(-1).argmax()) == inside
+        x = torch.nn.functional.conv1d(y[:, None], st.filters()[:, None], padding=100)[0]  # (16, n)
+        w = torch.hann_window(1024)
+        frames = torch.nn.functional.pad(x, (512, 512)).unfold(-1, 1024, 256) * w  # windowed as the STFT
+        direct = frames.square().sum(-1) * 1024  # Parseval: sum |X_k|^2 over the full DFT = N sum x^2
+        rfft_sum = E[:, 20:-20] * 2  # the one-sided spectrum counts each bin once
+        torch.testing.assert_close(rfft_sum[inside], direct[inside, 20:-20], rtol=0.05, atol=0)
