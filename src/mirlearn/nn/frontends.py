@@ -370,8 +370,8 @@ class Sinc(_Stage):
     learnt: each frame's energy through each filter, ``sum_f |H(f)|^2 |Y(f)|^2`` over the
     frame's power spectrum (a Hann-windowed STFT of ``win_length`` samples every
     ``hop_length``), which is the filtered frame's energy by Parseval's theorem, up to the
-    frame window. Filtering the signal itself (SincNet's convolution) gives the same bands and
-    is 100 times slower on a CPU. Trainable: each band's low cut-off and width (Hz).
+    frame window. Filtering the signal itself (SincNet's convolution, even done by FFT) gives
+    the same bands at about 20 times the cost of a training step on a CPU. Trainable: each band's low cut-off and width (Hz).
 
     References
     ----------
