@@ -1,7 +1,9 @@
 # The two commands of the README: `make demo` (the main job) and `make test`.
 # Both create the virtualenv .venv on first use: torch==2.13.0 first (the CPU wheel;
 # an unpinned torch would pull several GB of CUDA packages), then mirlearn with its dev
-# extras. tinysoundfont (SoundFont rendering) is installed with --no-deps: its only
+# extras. musicnn (0.1.0, ISC: only its pretrained weights are read, by our own checkpoint
+# reader) is installed with --no-deps: its TensorFlow is never needed.
+# tinysoundfont (SoundFont rendering) is installed with --no-deps: its only
 # dependency, pyaudio, is for playback and needs portaudio headers to build.
 # General MIDI SoundFonts come from Debian packages (apt-get, as root or through sudo).
 # Every install is constrained by constraints.txt: the exact versions CI passed with.
@@ -28,7 +30,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(PIN) pip
 	$(PY) -m pip install --quiet $(PIN) torch==2.13.0
-	$(PY) -m pip install --quiet $(PIN) --no-deps tinysoundfont
+	$(PY) -m pip install --quiet $(PIN) --no-deps tinysoundfont musicnn
 	$(PY) -m pip install --quiet $(PIN) -e '.[dev]'
 	touch $(STAMP)
 
@@ -39,7 +41,7 @@ lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --upgrade pip
 	.venv-lock/bin/python -m pip install --quiet torch==2.13.0
-	.venv-lock/bin/python -m pip install --quiet --no-deps tinysoundfont
+	.venv-lock/bin/python -m pip install --quiet --no-deps tinysoundfont musicnn==0.1.0
 	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
 	{ echo "# Exact versions CI passed with; made by 'make lock' on $$(date -u +%F), Python $$($(PYTHON) -c 'import platform; print(platform.python_version())')."; \
 	  echo "# torch is the CPU wheel (its +cpu label is left off so that the pin matches it)."; \
