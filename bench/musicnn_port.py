@@ -38,7 +38,7 @@ def main():
     from mirlearn.models.musicnn import load_musicnn, musicnn_input
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="musicnn_msd", choices=["musicnn_msd", "musicnn_mtt"])
+    ap.add_argument("--model", default="musicnn_msd", choices=["musicnn_msd", "musicnn_mtt", "vgg_msd", "vgg_mtt"])
     args = ap.parse_args()
     net = load_musicnn(args.model)
     files = sorted((ROOT.parent / "shared" / "data" / "gtzan-mini-dev").glob("*/*.*"))

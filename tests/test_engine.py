@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import mirlearn
+from mirlearn.features.embeddings import EMBEDDING_FEATURES
 from mirlearn import MirlearnWarning, ParameterError
 from mirlearn.features import engine, spectral
 
@@ -153,7 +154,8 @@ def test_outputs_are_float32_time_last():
     n = 1 + len(Y) // 512
     for name, v in out.items():
         assert v.dtype == np.float32, name
-        assert v.shape[-1] == n, name
+        # the pretrained embeddings have a frame per 3 s patch (one patch: shorter input is repeated)
+        assert v.shape[-1] == (1 if name in EMBEDDING_FEATURES else n), name
 
 
 def test_feature_order_follows_the_request():
@@ -177,4 +179,5 @@ def test_known_answers():
 def test_registry_is_explicit_and_documented():
     for name, spec in engine.FEATURES.items():
         assert spec.name == name
-        assert spec.librosa.startswith(("librosa.", "np."))
+        assert spec.librosa.startswith(("librosa.", "np.", "pretrained "))
+        assert spec.librosa.startswith("pretrained ") == (name in EMBEDDING_FEATURES)

@@ -80,3 +80,36 @@ def test_tags_name_the_genre(msd, name, tag):
         p = torch.sigmoid(msd(_patches(name))).mean(0).numpy()
     top3 = [msd.tags[i] for i in np.argsort(-p)[:3]]
     assert tag in top3, top3
+
+
+@pytest.mark.parametrize("name", ["vgg_msd", "vgg_mtt"])
+def test_vgg_variants_load_and_see_their_training_statistics(name):
+    """The VGG baselines: weights load, a 3 s patch gives 50 logits and the 256-d pool5, and
+    the batch norms' inputs on real music match the stored statistics."""
+    from mirlearn.models.musicnn import load_musicnn
+
+    net = load_musicnn(name)
+    X = torch.cat([_patches(n) for n in ("jazz.00000", "metal.00000", "classical.00000")])
+    seen = {}
+    handles = [m.register_forward_hook(lambda mod, inp, out, n=n: seen.__setitem__(n, (inp[0].mean((0, 2, 3)), mod.running_mean)))
+               for n, m in net.named_modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    with torch.no_grad():
+        f = net.features(X)
+    for h in handles:
+        h.remove()
+    assert f["logits"].shape == (len(X), 50) and f["pool5"].shape == (len(X), 256)
+    assert len(seen) == 6
+    for layer, (mu, rm) in seen.items():
+        if layer != "input_bn":
+            live = rm.abs() > 1e-6  # on 3 clips: 0.82-1.00 (the 50 clips: bench/musicnn_port.py)
+            assert np.corrcoef(mu[live].numpy(), rm[live].numpy())[0, 1] > 0.7, layer
+
+
+def test_vgg_mtt_tags_name_the_genre():
+    from mirlearn.models.musicnn import load_musicnn
+
+    net = load_musicnn("vgg_mtt")
+    for clip, tag in [("metal.00000", "metal"), ("classical.00000", "classical")]:
+        with torch.no_grad():
+            p = torch.sigmoid(net(_patches(clip))).mean(0).numpy()
+        assert tag in [net.tags[i] for i in np.argsort(-p)[:3]], clip

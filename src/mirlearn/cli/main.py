@@ -9,6 +9,8 @@ Subcommands::
     mirlearn evaluate RUN_DIR --data PATH [--split test] [--json]
     mirlearn predict RUN_DIR AUDIO... [--top-k K] [--format table|json|csv]
     mirlearn compare RUN_DIR...
+    mirlearn embed AUDIO... --out emb.parquet    pretrained embeddings (musicnn, VGG)
+    mirlearn tag AUDIO...                        zero-shot tags
 """
 
 from __future__ import annotations
@@ -330,6 +332,51 @@ def build_parser():
     ins.add_argument("--out", required=True, metavar="FIG.png", help="figure to write (.png, .pdf or .svg)")
     ins.set_defaults(func=_cmd_inspect_frontend)
 
+    em = sub.add_parser(
+        "embed",
+        help="pretrained embeddings of audio files (musicnn, VGG) into a parquet table",
+        description=("Embed each AUDIO file with a pretrained network (musicnn or its VGG baseline, trained on the Million "
+                     "Song Dataset or MagnaTagATune; weights from PyPI's musicnn 0.1.0, ISC licence, read without "
+                     "TensorFlow) and write a parquet table: one row per file (the mean over its 3 s patches) or, with "
+                     "--per-patch, one row per patch. Embeddings are cached like features; unreadable files are reported "
+                     "and skipped."),
+        epilog=("examples:\n"
+                "  mirlearn embed clips/*.wav --out emb.parquet\n"
+                "  mirlearn embed song.flac --model vgg_mtt --per-patch --patch-hop 1 --out song-patches.parquet\n"
+                "then: pandas.read_parquet('emb.parquet'), or train a head: mirlearn train --model musicnn_msd+logreg ..."),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    em.add_argument("audio", nargs="+", metavar="AUDIO")
+    em.add_argument("--out", required=True, metavar="FILE.parquet")
+    em.add_argument("--model", default="musicnn_msd", choices=["musicnn_msd", "musicnn_mtt", "vgg_msd", "vgg_mtt"],
+                    help="pretrained network (default musicnn_msd)")
+    em.add_argument("--layer", default=None, help="musicnn: penultimate (200-d, default), mean_pool, max_pool (753-d), logits, tags; "
+                                                   "VGG: pool5 (256-d, default), pool4_mean, pool4_max, logits, tags")
+    em.add_argument("--patch-hop", type=float, default=3.0, metavar="SECONDS", help="seconds between 3 s patches (default 3: no overlap)")
+    em.add_argument("--per-patch", action="store_true", help="one row per patch instead of one per file")
+    em.add_argument("--cache", metavar="DIR", default=None, help="feature cache (default $MIRLEARN_CACHE or ~/.cache/mirlearn)")
+    em.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel workers")
+    em.add_argument("--no-progress", action="store_true")
+    em.set_defaults(func=_cmd_embed)
+
+    tg = sub.add_parser(
+        "tag",
+        help="zero-shot music tags of audio files (musicnn's 50 tags)",
+        description=("Print the top tags of each AUDIO file: the pretrained network's 50 tag probabilities (MSD: genres, "
+                     "decades, moods; MagnaTagATune: instruments, voice, tempo, genres), averaged over the file's 3 s "
+                     "patches. No training needed."),
+        epilog="example:\n  mirlearn tag song.flac --top-k 5\n  mirlearn tag *.wav --model musicnn_mtt --format csv > tags.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tg.add_argument("audio", nargs="+", metavar="AUDIO")
+    tg.add_argument("--model", default="musicnn_msd", choices=["musicnn_msd", "musicnn_mtt", "vgg_msd", "vgg_mtt"])
+    tg.add_argument("--top-k", type=int, default=5, metavar="K", help="tags per file in the table (default 5)")
+    tg.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    tg.add_argument("--cache", metavar="DIR", default=None, help="feature cache")
+    tg.add_argument("--jobs", type=int, default=None, metavar="N")
+    tg.add_argument("--no-progress", action="store_true")
+    tg.set_defaults(func=_cmd_tag)
+
     cp = sub.add_parser("compare", help="a table of runs and their metrics")
     cp.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     cp.add_argument("--format", choices=["table", "json", "csv"], default="table")
@@ -416,8 +463,12 @@ def _cmd_train(args):
     from ..training import train_run
 
     if args.list_models:
+        from ..features.embeddings import EMBEDDING_FEATURES
+
         for spec in MODELS.values():
             print(f"{spec.name:20s} {spec.family:8s} {spec.description}")
+        print(f"{'EMBEDDING+HEAD':20s} {'classic':8s} a classic head on pretrained embeddings, e.g. musicnn_msd+logreg; "
+              f"EMBEDDING: {', '.join(EMBEDDING_FEATURES)}")
         return 0
     if args.list_frontends:
         from ..nn.frontends import list_frontends
@@ -537,6 +588,51 @@ def _cmd_predict(args):
             print(f"{path}: " + ", ".join(f"{classes[j]} {scores[j]:.3f}" for j in top)
                   + "".join(f"  (warning: {w})" for w in warns))
     return 1 if failed == len(rows) else 0
+
+
+def _cmd_embed(args):
+    from ..fileio import atomic_path
+    from ..inference.embed import embed_files
+
+    table, failures = embed_files(args.audio, model=args.model, layer=args.layer, patch_hop=args.patch_hop,
+                                  per_patch=args.per_patch, cache=args.cache, jobs=args.jobs, progress=not args.no_progress)
+    for path, reason in failures:
+        print(f"{path}: skipped: {reason}", file=sys.stderr)
+    if table.empty:
+        print("no file could be embedded", file=sys.stderr)
+        return 1
+    with atomic_path(args.out) as tmp:
+        table.to_parquet(tmp, index=False)
+    n_dims = sum(c not in ("path", "patch", "start", "end", "n_patches") for c in table.columns)
+    print(f"{args.out}: {len(table)} row(s) of {n_dims} dimensions ({args.model}), "
+          f"{table['path'].nunique()} file(s)" + (f", {len(failures)} skipped" if failures else ""))
+    return 0
+
+
+def _cmd_tag(args):
+    import csv
+    import json
+
+    from ..inference.embed import tag_files
+
+    if args.top_k < 1:
+        raise ParameterError(f"--top-k must be >= 1, got {args.top_k}")
+    tags, rows = tag_files(args.audio, model=args.model, cache=args.cache, jobs=args.jobs, progress=not args.no_progress)
+    if args.format == "json":
+        print(json.dumps([{"path": p, "error": why} if probs is None else {"path": p, "tags": {t: float(v) for t, v in zip(tags, probs)}}
+                          for p, probs, why in rows], indent=2))
+    elif args.format == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(["path", *tags, "error"])
+        for p, probs, why in rows:
+            w.writerow([p, *([""] * len(tags) if probs is None else [f"{v:.6f}" for v in probs]), why or ""])
+    else:
+        for p, probs, why in rows:
+            if probs is None:
+                print(f"{p}: error: {why}")
+            else:
+                print(f"{p}: " + ", ".join(f"{tags[j]} {probs[j]:.3f}" for j in np.argsort(probs)[::-1][: args.top_k]))
+    return 1 if all(probs is None for _, probs, _ in rows) else 0
 
 
 def _cmd_render_notes(args):

@@ -6,7 +6,9 @@ features that need a spectrogram share ONE short-time Fourier transform per
 it (magnitude, power, mel spectrogram, its dB scaling, MFCC, tuning estimate) is computed
 once and reused. The CQT-based features share one CQT per CQT configuration.
 
-Every feature is an array shaped ``(..., n_features, n_frames)`` (time last), float32.
+Every feature is an array shaped ``(..., n_features, n_frames)`` (time last), float32. The
+pretrained embeddings (``musicnn_msd``...: :mod:`mirlearn.features.embeddings`) are features
+too, with one frame per 3 s patch.
 Parameter names and defaults are those of the librosa function of the same name; see
 ``docs/features.md`` for the list, the librosa function each one matches, and the
 tolerance to which it matches.
@@ -26,6 +28,8 @@ from ..audio.io import SILENT
 from ..errors import MirlearnWarning, ParameterError
 from . import spectral
 from .cqt import cqt as _cqt
+from .embeddings import EMBEDDING_FEATURES
+from .embeddings import _compute as _embedding
 from .filters import chroma_filterbank, cq_to_chroma, mel_filterbank, normalize
 
 __all__ = ["FEATURES", "DEFAULT_FEATURES", "FeatureSpec", "extract", "resolve_params"]
@@ -440,6 +444,11 @@ FEATURES: dict[str, FeatureSpec] = {
             _ONSET,
             _c_onset,
             "scalar",
+        ),
+        *(
+            FeatureSpec(name, f"pretrained {name} embedding per 3 s patch (no librosa equivalent)",
+                        dict(layer=layer, patch_hop=3.0), _embedding(name), "coef")
+            for name, (layer, _) in EMBEDDING_FEATURES.items()
         ),
     ]
 }

@@ -137,7 +137,7 @@ def build_classifier(name, *, seed=0, multilabel=False, **params):
     Parameters
     ----------
     name : str
-        One of :data:`CLASSIC_MODELS`.
+        One of :data:`CLASSIC_MODELS`, or ``EMBEDDING+HEAD`` (the head's pipeline).
     seed : int
         ``random_state`` of the randomised estimators.
     multilabel : bool
@@ -163,6 +163,9 @@ def build_classifier(name, *, seed=0, multilabel=False, **params):
         "knn": lambda: KNeighborsClassifier(n_neighbors=5),
         "random_forest": lambda: RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=1),
     }
+    from .registry import classic_head
+
+    name = classic_head(name)
     if name not in CLASSIC_MODELS or name not in makers:
         raise ParameterError(f"unknown classic model {name!r}; choose one of {', '.join(CLASSIC_MODELS)}")
     clf = makers[name]()
@@ -179,6 +182,9 @@ def build_classifier(name, *, seed=0, multilabel=False, **params):
 
 def param_grid(name, *, multilabel=False):
     """The hyperparameter grid searched for ``name`` (keys prefixed for the pipeline)."""
+    from .registry import classic_head
+
+    name = classic_head(name)
     grids = {
         "mfcc_svm": {"C": [0.01, 0.1, 1.0, 10.0]},
         "svm_linear": {"C": [0.01, 0.1, 1.0, 10.0]},

@@ -36,7 +36,7 @@ from torch import nn
 from ..errors import ParameterError
 from .serial import _Serializable
 
-__all__ = ["MusiCNN", "MUSICNN_MODELS", "MSD_TAGS", "MTT_TAGS", "musicnn_input", "load_musicnn", "SR", "PATCH_FRAMES"]
+__all__ = ["MusiCNN", "MusicnnVGG", "MUSICNN_MODELS", "MSD_TAGS", "MTT_TAGS", "musicnn_input", "load_musicnn", "SR", "HOP", "PATCH_FRAMES"]
 
 SR, N_FFT, HOP, N_MELS = 16000, 512, 256, 96
 #: frames per patch: 3 s, as musicnn computes it (librosa.time_to_frames(3) + 1)
@@ -53,7 +53,18 @@ MSD_TAGS = ['rock', 'pop', 'alternative', 'indie', 'electronic', 'female vocalis
             'indie pop', 'sad', 'House', 'happy']
 
 #: name -> (checkpoint folder in the musicnn package, tags)
-MUSICNN_MODELS = {"musicnn_msd": ("MSD_musicnn", MSD_TAGS), "musicnn_mtt": ("MTT_musicnn", MTT_TAGS)}
+MUSICNN_MODELS = {
+    "musicnn_msd": ("MSD_musicnn", MSD_TAGS),
+    "musicnn_mtt": ("MTT_musicnn", MTT_TAGS),
+    "vgg_msd": ("MSD_vgg", MSD_TAGS),
+    "vgg_mtt": ("MTT_vgg", MTT_TAGS),
+}
+
+#: name -> the representations :meth:`features` gives that serve as embeddings, and their sizes
+EMBEDDINGS = {
+    "musicnn": {"penultimate": 200, "mean_pool": 753, "max_pool": 753},
+    "vgg": {"pool5": 256, "pool4_mean": 128, "pool4_max": 128},
+}
 
 _EPS = 1e-3  # tf.compat.v1.layers.batch_normalization's default
 
@@ -117,6 +128,45 @@ class MusiCNN(_Serializable):
         return self.features(x)["logits"]
 
 
+class MusicnnVGG(_Serializable):
+    """musicnn's VGG baseline (``vgg`` in musicnn's ``models.py``): input batch norm, five
+    3×3 "same" convolutions of 128 maps, each with ReLU, batch norm and a max-pool (4×1
+    stride 2×2, then 2×2 three times, then 4×4), and a dense layer over the flattened last
+    pool (2 × 1 × 128 = 256 values for a 187-frame patch: the input length is fixed)."""
+
+    NAME = "musicnn_vgg"
+
+    def __init__(self, n_tags=50, n_mels=N_MELS, maps=128, tags=None):
+        super().__init__()
+        self._config = dict(n_tags=n_tags, n_mels=n_mels, maps=maps, tags=list(tags or []))
+        self.tags = list(tags or [])
+        self.input_bn = nn.BatchNorm2d(1, eps=_EPS)
+        self.convs = nn.ModuleList(nn.Conv2d(1 if i == 0 else maps, maps, 3, padding=1) for i in range(5))
+        self.bns = nn.ModuleList(nn.BatchNorm2d(maps, eps=_EPS) for _ in range(5))
+        self.pools = [((4, 1), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((4, 4), (4, 4))]
+        t, f = PATCH_FRAMES, n_mels
+        for k, st in self.pools:
+            t, f = (t - k[0]) // st[0] + 1, (f - k[1]) // st[1] + 1
+        self.out = nn.Linear(t * f * maps, n_tags)
+        self.dropout = nn.Dropout(0.5)
+
+    def features(self, x):
+        """``(batch, 187, n_mels)`` → dict: ``pool1``..``pool5`` (maps), ``pool5`` flattened as
+        TensorFlow does (``pool5``), the mean and max of ``pool4`` over time and frequency,
+        and the logits."""
+        h = self.input_bn(x[:, None])
+        pools = []
+        for conv, bn, (k, st) in zip(self.convs, self.bns, self.pools):
+            h = F.max_pool2d(bn(F.relu(conv(h))), k, st)
+            pools.append(h)
+        flat = pools[-1].permute(0, 2, 3, 1).flatten(1)  # TF's NHWC flatten
+        return dict(pool5=flat, pool4_mean=pools[3].mean(dim=(2, 3)), pool4_max=pools[3].amax(dim=(2, 3)),
+                    maps=pools, logits=self.out(self.dropout(flat)))
+
+    def forward(self, x):
+        return self.features(x)["logits"]
+
+
 def _tf_conv(w):
     """TF conv kernel (kh, kw, in, out) → torch (out, in, kh, kw)."""
     return torch.from_numpy(np.ascontiguousarray(w.transpose(3, 2, 0, 1)))
@@ -145,10 +195,13 @@ def musicnn_checkpoint(name):
 
 def load_musicnn(name="musicnn_msd"):
     """The ported network with musicnn's weights, in eval mode (read with numpy from the
-    package's checkpoint: no TensorFlow, no code run)."""
+    package's checkpoint: no TensorFlow, no code run). ``name``: a key of
+    :data:`MUSICNN_MODELS` (musicnn or its VGG baseline, trained on MSD or MagnaTagATune)."""
     from .tf_checkpoint import read_checkpoint
 
     w = read_checkpoint(musicnn_checkpoint(name))
+    if name.startswith("vgg"):
+        return _load_vgg(w, MUSICNN_MODELS[name][1])
     net = MusiCNN(tags=MUSICNN_MODELS[name][1])
     _bn(net.input_bn, w, "batch_normalization")
     for i in range(2):
@@ -173,11 +226,24 @@ def load_musicnn(name="musicnn_msd"):
     return net.eval()
 
 
-def musicnn_input(y, *, sr):
+def _load_vgg(w, tags):
+    net = MusicnnVGG(tags=tags)
+    _bn(net.input_bn, w, "batch_normalization")
+    for i in range(5):
+        net.convs[i].weight.data = _tf_conv(w[f"{i + 1}CNN/kernel"])
+        net.convs[i].bias.data = torch.from_numpy(w[f"{i + 1}CNN/bias"].copy())
+        _bn(net.bns[i], w, f"batch_normalization_{i + 1}")
+    net.out.weight.data = torch.from_numpy(np.ascontiguousarray(w["dense/kernel"].T))
+    net.out.bias.data = torch.from_numpy(w["dense/bias"].copy())
+    return net.eval()
+
+
+def musicnn_input(y, *, sr, hop_frames=PATCH_FRAMES):
     """musicnn's input for a signal: ``log10(1 + 10000 * mel)`` frames ``(n_frames, 96)`` at
     16 kHz (the mel power spectrogram rounded to float16 first, as musicnn does), cut into
-    non-overlapping patches of 187 frames ``(n_patches, 187, 96)``; a signal shorter than one
-    patch is repeated to fill it (musicnn's training used repeat-padding)."""
+    patches of 187 frames ``(n_patches, 187, 96)`` starting every ``hop_frames`` frames
+    (default: non-overlapping, as musicnn's extractor); a signal shorter than one patch is
+    repeated to fill it (musicnn's training used repeat-padding)."""
     from ..audio.io import resample
     from ..features.engine import extract
 
@@ -188,5 +254,8 @@ def musicnn_input(y, *, sr):
     rep = np.log10(10000 * mel.astype(np.float16).astype(np.float32) + 1).T  # (T, 96)
     if len(rep) < PATCH_FRAMES:
         rep = np.concatenate([rep] * int(np.ceil(PATCH_FRAMES / max(len(rep), 1))))[:PATCH_FRAMES]
-    n = len(rep) // PATCH_FRAMES
-    return rep[: n * PATCH_FRAMES].reshape(n, PATCH_FRAMES, N_MELS).astype(np.float32)
+    if hop_frames == PATCH_FRAMES:
+        n = len(rep) // PATCH_FRAMES
+        return rep[: n * PATCH_FRAMES].reshape(n, PATCH_FRAMES, N_MELS).astype(np.float32)
+    starts = range(0, len(rep) - PATCH_FRAMES + 1, int(hop_frames))
+    return np.stack([rep[s : s + PATCH_FRAMES] for s in starts]).astype(np.float32)

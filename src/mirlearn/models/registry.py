@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ParameterError
 
-__all__ = ["ModelSpec", "MODELS", "get_model_spec"]
+__all__ = ["ModelSpec", "MODELS", "get_model_spec", "classic_head"]
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,32 @@ MODELS = {
 }
 
 
+#: where the pretrained embeddings come from (``EMBEDDING+HEAD`` models)
+EMBEDDING_REFERENCE = ("Pons & Serra, musicnn: pre-trained convolutional neural networks for music audio tagging, "
+                       "ISMIR 2019 LBD (weights: PyPI musicnn 0.1.0, ISC licence)")
+
+
 def get_model_spec(name):
-    try:
+    """The registry's entry for ``name``. ``EMBEDDING+HEAD`` (``musicnn_msd+logreg``) names a
+    classic head on a pretrained embedding: the clip's mean over its 3 s patches, cached like
+    any feature (``EMBEDDING``: a key of :data:`mirlearn.features.embeddings.EMBEDDING_FEATURES`)."""
+    from ..features.embeddings import EMBEDDING_FEATURES
+
+    if name in MODELS:
         return MODELS[name]
-    except KeyError:
-        raise ParameterError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)} (mirlearn train --list-models)") from None
+    emb, plus, head = str(name).partition("+")
+    if plus:
+        if emb not in EMBEDDING_FEATURES:
+            raise ParameterError(f"unknown embedding {emb!r} in model {name!r}; choose one of: {', '.join(EMBEDDING_FEATURES)}")
+        if head not in MODELS or MODELS[head].family != "classic":
+            heads = [n for n, s in MODELS.items() if s.family == "classic"]
+            raise ParameterError(f"{head!r} in model {name!r} is not a classic model; choose one of: {', '.join(heads)}")
+        return ModelSpec(name, "classic", f"pretrained {emb} embeddings (mean over 3 s patches) + {MODELS[head].description}",
+                         {"features": [emb], "stats": ["mean"]}, EMBEDDING_REFERENCE)
+    raise ParameterError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}, or EMBEDDING+HEAD such as "
+                         "musicnn_msd+logreg (mirlearn train --list-models)")
+
+
+def classic_head(name):
+    """The classic model of ``name``: ``logreg`` for ``musicnn_msd+logreg`` and for ``logreg``."""
+    return str(name).partition("+")[2] or name
