@@ -95,3 +95,24 @@ def test_classic_head_on_embeddings_trains_and_predicts_in_a_fresh_process(env, 
     assert fresh.shape == (3, 3)
     r = cli(env, "train", "--data", tmp_path / "m.csv", "--model", "musicnn_msd+nope", "--out", tmp_path / "x")
     assert r.returncode != 0 and "not a classic model" in r.stderr
+
+
+def test_finetuned_musicnn_trains_and_predicts_in_a_fresh_process(env, gtzan_dir, tmp_path):
+    rows = [f"{gtzan_dir / g / f'{g}.{i:05d}.flac'},{g}" for g in ("metal", "classical") for i in range(4)]
+    (tmp_path / "m.csv").write_text("path,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "c.yaml").write_text("epochs: 1\nchunks_per_clip: 1\nvalid_size: 0.25\ntest_size: 0.25\n")
+    out = tmp_path / "run"
+    r = cli(env, "train", "--data", tmp_path / "m.csv", "--model", "musicnn_finetune", "--config", tmp_path / "c.yaml",
+            "--out", out, "--no-progress", "--accelerator", "cpu")
+    assert r.returncode == 0, r.stderr
+    import torch
+
+    blob = torch.load(out / "model" / "model.pt", weights_only=True)
+    assert blob["name"] == "musicnn_finetune" and blob["config"]["pretrained"] is None  # the weights are the bundle's own
+    pred = pd.read_csv(out / "predictions.csv")
+    code = ("import sys, json; from mirlearn.inference import predict_files\n"
+            "b, rows = predict_files(sys.argv[1], sys.argv[2:])\n"
+            "print(json.dumps([[float(x) for x in r.scores] for r in rows]))")
+    r = subprocess.run([sys.executable, "-c", code, str(out), *pred["path"]], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_allclose(np.array(json.loads(r.stdout)), pred[[c for c in pred.columns if c.startswith("p_")]].to_numpy(), atol=1e-6)

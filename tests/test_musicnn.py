@@ -113,3 +113,31 @@ def test_vgg_mtt_tags_name_the_genre():
         with torch.no_grad():
             p = torch.sigmoid(net(_patches(clip))).mean(0).numpy()
         assert tag in [net.tags[i] for i in np.argsort(-p)[:3]], clip
+
+
+def test_finetune_model_computes_musicnn_input_in_torch_and_starts_from_the_weights():
+    """The fine-tuned model's own input (a frozen torch mel front-end, log10(1 + 10000 x)) and
+    backbone reproduce the extractor's path on the same 3 s of audio before any training."""
+    from mirlearn.audio import load
+    from mirlearn.models.musicnn import MusicnnClassifier, load_musicnn, musicnn_input
+
+    y, _ = load(DATA / "gtzan-mini-dev" / "jazz" / "jazz.00000.flac", sr=16000)
+    y = y[: 256 * 186]  # 187 frames
+    net, ref = MusicnnClassifier(4).eval(), load_musicnn("musicnn_msd")
+    rep = torch.log10(1 + 10000 * net.mel(torch.from_numpy(y[None]))).transpose(1, 2)
+    want = torch.from_numpy(musicnn_input(y, sr=16000))
+    assert rep.shape == want.shape == (1, 187, 96)
+    assert float((rep - want).abs().max()) < 1e-3  # musicnn rounds its mel to float16
+    with torch.no_grad():
+        a, b = net.backbone.features(rep)["penultimate"], ref.features(want)["penultimate"]
+    assert float((a - b).abs().max()) < 1e-2 * float(b.abs().max())
+    assert net(torch.from_numpy(y[None])).shape == (1, 4)
+    # what the optimiser gets: the backbone at backbone_lr x lr, the head (and nothing else) at lr
+    from mirlearn.training.deep import _lightning_module
+
+    opt = _lightning_module(net, multilabel=False, lr=1e-3, weight_decay=0, epochs=1, backbone_lr=0.1).configure_optimizers()["optimizer"]
+    lrs = sorted((g["lr"], sum(p.numel() for p in g["params"])) for g in opt.param_groups)
+    assert [lr for lr, _ in lrs] == [1e-4, 1e-3]
+    assert lrs[1][1] == sum(p.numel() for p in net.head.parameters())
+    with pytest.raises(Exception, match="16000"):
+        MusicnnClassifier(4, sr=22050)

@@ -36,7 +36,7 @@ from torch import nn
 from ..errors import ParameterError
 from .serial import _Serializable
 
-__all__ = ["MusiCNN", "MusicnnVGG", "MUSICNN_MODELS", "MSD_TAGS", "MTT_TAGS", "musicnn_input", "load_musicnn", "SR", "HOP", "PATCH_FRAMES"]
+__all__ = ["MusiCNN", "MusicnnVGG", "MusicnnClassifier", "MUSICNN_MODELS", "MSD_TAGS", "MTT_TAGS", "musicnn_input", "load_musicnn", "SR", "HOP", "PATCH_FRAMES"]
 
 SR, N_FFT, HOP, N_MELS = 16000, 512, 256, 96
 #: frames per patch: 3 s, as musicnn computes it (librosa.time_to_frames(3) + 1)
@@ -259,3 +259,44 @@ def musicnn_input(y, *, sr, hop_frames=PATCH_FRAMES):
         return rep[: n * PATCH_FRAMES].reshape(n, PATCH_FRAMES, N_MELS).astype(np.float32)
     starts = range(0, len(rep) - PATCH_FRAMES + 1, int(hop_frames))
     return np.stack([rep[s : s + PATCH_FRAMES] for s in starts]).astype(np.float32)
+
+
+class MusicnnClassifier(_Serializable):
+    """musicnn fine-tuned end to end: waveforms at 16 kHz → musicnn's input, computed in
+    torch (a frozen mel front-end, :func:`mirlearn.nn.frontend`, then ``log10(1 + 10000 x)``)
+    → the pretrained front- and mid-end and the 200-unit dense layer → a new linear layer of
+    ``n_classes`` outputs.
+
+    ``pretrained`` names the weights the backbone starts from (read once, at construction);
+    a model rebuilt from a bundle gets its weights from the bundle, so its configuration
+    holds None. :meth:`backbone_parameters` are the pretrained ones (trained with a lower
+    learning rate: the ``backbone_lr`` config key); the head is the rest.
+    """
+
+    NAME = "musicnn_finetune"
+    INPUT = "waveform"
+
+    def __init__(self, n_classes, pretrained="musicnn_msd", dropout=0.5, sr=SR, channels=None):
+        super().__init__()
+        from ..nn.frontends import frontend
+
+        if sr != SR:
+            raise ParameterError(f"musicnn_finetune reads audio at {SR} Hz (musicnn's input); set sr: {SR}, got {sr}")
+        if pretrained is not None and not str(pretrained).startswith("musicnn_"):
+            raise ParameterError(f"musicnn_finetune starts from musicnn_msd or musicnn_mtt, got {pretrained!r}")
+        self._config = dict(n_classes=n_classes, pretrained=None, dropout=dropout, sr=sr)
+        self.mel = frontend("mel", sr=SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS, pad_mode="reflect")
+        self.backbone = load_musicnn(pretrained) if pretrained is not None else MusiCNN()
+        self.backbone.train()
+        self.backbone.out = nn.Identity()  # the tag layer is replaced by the head
+        self.backbone.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(self.backbone.dense.out_features, n_classes)
+        self.pretrained_from = pretrained
+
+    def backbone_parameters(self):
+        return list(self.backbone.parameters())
+
+    def forward(self, x):
+        x = x if x.ndim == 2 else x.reshape(x.shape[0], -1)
+        rep = torch.log10(1 + 10000 * self.mel(x)).transpose(1, 2)  # (b, T, 96)
+        return self.head(self.backbone.dropout(self.backbone.features(rep)["penultimate"]))

@@ -17,6 +17,7 @@ from torch import nn
 
 from ..errors import ParameterError
 from .frame_nets import FRAME_NETWORKS
+from .musicnn import MusicnnClassifier
 from .serial import _Serializable
 
 __all__ = ["VGGishCNN", "ShortChunkResNet", "CRNN", "SampleCNN", "FrontendModel", "build_network", "from_serialized", "NETWORKS",
@@ -221,7 +222,7 @@ class FrontendModel(_Serializable):
         return self.body(self.frontend(x[:, 0] if x.ndim == 3 else x))
 
 
-NETWORKS = {cls.NAME: cls for cls in (VGGishCNN, ShortChunkResNet, CRNN, SampleCNN, FrontendModel)} | FRAME_NETWORKS
+NETWORKS = {cls.NAME: cls for cls in (VGGishCNN, ShortChunkResNet, CRNN, SampleCNN, FrontendModel, MusicnnClassifier)} | FRAME_NETWORKS
 
 
 def build_network(name, **config):

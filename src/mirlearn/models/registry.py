@@ -84,6 +84,14 @@ MODELS = {
             "Lee, Park, Kim & Nam, Sample-level deep convolutional neural networks for music auto-tagging using raw waveforms, SMC 2017",
         ),
         ModelSpec(
+            "musicnn_finetune",
+            "deep",
+            "pretrained musicnn (MSD) fine-tuned end to end on 16 kHz waveforms; backbone at backbone_lr x lr",
+            {"pretrained": "musicnn_msd", "sr": 16000, "chunk_seconds": 3.0, "lr": 1e-3, "backbone_lr": 0.1},
+            "Pons & Serra, musicnn: pre-trained convolutional neural networks for music audio tagging, ISMIR 2019 LBD "
+            "(weights: PyPI musicnn 0.1.0, ISC licence)",
+        ),
+        ModelSpec(
             "onset_cnn",
             "frame",
             "onset CNN on multi-resolution log-mel (--task onsets)",

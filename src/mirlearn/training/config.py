@@ -35,6 +35,10 @@ DEFAULTS = {
     "epochs": 30,
     "batch_size": 32,
     "lr": 1e-3,
+    # the learning rate of a pretrained backbone (musicnn_finetune), as a fraction of lr,
+    # and the weights it starts from (musicnn_msd or musicnn_mtt)
+    "backbone_lr": 0.1,
+    "pretrained": None,
     "weight_decay": 1e-4,
     "patience": 6,
     "chunks_per_clip": 4,
@@ -109,8 +113,9 @@ def _validate(cfg):
     need(cfg["folds"] is None or (isinstance(cfg["folds"], int) and cfg["folds"] >= 2), f"folds must be an integer >= 2, got {cfg['folds']!r}")
     for k in ("epochs", "batch_size", "patience", "chunks_per_clip", "n_mels"):
         need(isinstance(cfg[k], int) and cfg[k] >= 1, f"{k} must be a positive integer, got {cfg[k]!r}")
-    for k in ("lr", "chunk_seconds"):
+    for k in ("lr", "chunk_seconds", "backbone_lr"):
         need(isinstance(cfg[k], (int, float)) and cfg[k] > 0, f"{k} must be a positive number, got {cfg[k]!r}")
+    need(cfg["pretrained"] in (None, "musicnn_msd", "musicnn_mtt"), f"pretrained must be musicnn_msd or musicnn_mtt, got {cfg['pretrained']!r}")
     need(isinstance(cfg["params"], dict), "params must be a mapping of feature parameters")
     need(cfg["group_by"] is None or isinstance(cfg["group_by"], str), f"group_by must be a manifest column name, got {cfg['group_by']!r}")
     for k in ("test_size", "valid_size"):

@@ -109,7 +109,7 @@ class ChunkDataset(Dataset):
         return x
 
 
-def _lightning_module(net, *, multilabel, lr, weight_decay, epochs):
+def _lightning_module(net, *, multilabel, lr, weight_decay, epochs, backbone_lr=1.0):
     import lightning as L
 
     class ChunkClassifier(L.LightningModule):
@@ -141,7 +141,13 @@ def _lightning_module(net, *, multilabel, lr, weight_decay, epochs):
             return self._step(batch, "val")
 
         def configure_optimizers(self):
-            opt = torch.optim.AdamW(self.parameters(), lr=lr, weight_decay=weight_decay)
+            params = self.parameters()
+            if hasattr(self.net, "backbone_parameters"):  # a pretrained backbone learns more slowly
+                backbone = self.net.backbone_parameters()
+                ids = {id(p) for p in backbone}
+                params = [{"params": backbone, "lr": lr * backbone_lr},
+                          {"params": [p for p in self.net.parameters() if id(p) not in ids]}]
+            opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
             return {"optimizer": opt, "lr_scheduler": sched}
 
@@ -191,7 +197,8 @@ def train_network(net, cfg, *, train_files, train_targets, valid_files, valid_ta
     loaders = dict(num_workers=cfg["num_workers"], persistent_workers=cfg["num_workers"] > 0)
     train_dl = DataLoader(train_ds, batch_size=cfg["batch_size"], shuffle=True, generator=g, drop_last=len(train_ds) > cfg["batch_size"], **loaders)
     valid_dl = DataLoader(valid_ds, batch_size=cfg["batch_size"], shuffle=False, **loaders)
-    module = _lightning_module(net, multilabel=multilabel, lr=cfg["lr"], weight_decay=cfg["weight_decay"], epochs=cfg["epochs"])
+    module = _lightning_module(net, multilabel=multilabel, lr=cfg["lr"], weight_decay=cfg["weight_decay"], epochs=cfg["epochs"],
+                               backbone_lr=cfg.get("backbone_lr", 1.0))
     trainer, ckpt = make_trainer(cfg, out_dir, progress=progress)
     trainer.fit(module, train_dl, valid_dl)
     best = trainer.strategy.broadcast(ckpt.best_model_path)  # rank 0 saved it

@@ -396,6 +396,8 @@ def _deep_network(ctx):
     if getattr(NETWORKS[name], "INPUT", "spectrogram") == "waveform":
         if cfg["zero_mean"] or cfg["frontend"] is not None:
             raise ParameterError(f"{name} reads raw samples: 'zero_mean' and 'frontend' apply to spectrogram models (cnn, short_chunk_resnet, crnn)")
+        if name == "musicnn_finetune":
+            arch.update(sr=cfg["sr"], pretrained=cfg["pretrained"])
         return build_network(name, **arch)
     arch["n_mels"] = cfg["n_mels"]
     arch["zero_mean"] = cfg["zero_mean"]
