@@ -1,6 +1,7 @@
 """Benchmark: note-level instrument recognition across sample sources, several seeds.
 
 Run:  python bench/notes.py [--out runs/bench-notes] [--seeds 0,1,2] [--test-sources TimGM6mb]
+                            [--models svm_rbf,cnn] [--augments 0,1]
 
 Renders notes of the 12 instruments of ``mirlearn.data.render.INSTRUMENTS`` from FluidR3
 (training) and from another SoundFont (test): TimGM6mb (independent samples) and, when
@@ -42,6 +43,8 @@ def main():
     ap.add_argument("--pitch-step", type=int, default=4)
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--test-sources", default="TimGM6mb", help="comma-separated: TimGM6mb, MuseScore_General_Full")
+    ap.add_argument("--models", default="svm_rbf,cnn", help="comma-separated model names, e.g. musicnn_mtt+logreg")
+    ap.add_argument("--augments", default="0,1", help="augmented copies per training note to compare (default 0,1)")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     sources = args.test_sources.split(",")
@@ -55,7 +58,7 @@ def main():
     print("| test source | labels | augmentation | model | accuracy | balanced accuracy | macro-F1 | test notes | seconds per seed |")
     print("|---|---|---|---|---:|---:|---:|---:|---:|")
     for test_sf in sources:
-        for augment in (0, 1):
+        for augment in [int(a) for a in args.augments.split(",")]:
             notes = args.out / f"notes-{test_sf}-aug{augment}"
             stamp = notes / "bench_code.txt"
             if not (stamp.is_file() and stamp.read_text() == digest):
@@ -67,7 +70,7 @@ def main():
                     sys.exit(f"render failed:\n{r.stdout}\n{r.stderr}")
                 stamp.write_text(digest)
             for labels in ("instrument", "family"):
-                for model in ("svm_rbf", "cnn"):
+                for model in args.models.split(","):
                     ms, secs = [], []
                     for seed in seeds:
                         extra = ["--config", CNN_CONFIG] if model == "cnn" else []

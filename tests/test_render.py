@@ -168,3 +168,35 @@ def test_render_drum_tracks_from_hydrogen_kits(tmp_path):
     for x in t[lab == "KD"][1:6]:
         i = int(x * sr)
         assert np.sum(y[i:i + n] ** 2) > np.sum(y[max(i - n, 0):i] ** 2)
+
+
+def test_any_general_midi_program_by_number_or_name_and_the_drum_kit(soundfont, tmp_path):
+    from mirlearn.data.gm import GM_PROGRAMS, gm_family, gm_program
+    from mirlearn.data.render import resolve_instruments
+
+    assert len(GM_PROGRAMS) == 128 and gm_program("41") == gm_program("Viola") == 41
+    assert [gm_family(p) for p in (0, 11, 19, 24, 33, 41, 56, 65, 73, 81, 53)] == [
+        "keyboard", "mallet", "organ", "guitar", "bass", "string", "brass", "reed", "flute", "synth_lead", "vocal"]
+    assert len(resolve_instruments(["gm"])) == 128
+    with pytest.raises(ParameterError, match="named twice"):
+        resolve_instruments(["violin", "40"])  # the default 'violin' is GM program 40
+    with pytest.raises(ParameterError, match="0-127"):
+        resolve_instruments(["128"])
+    r = render_notes([soundfont], tmp_path, instruments=["41", "tuba", "drums"], pitch_step=12, velocities=(100,), progress=False)
+    inst, fam = pd.read_csv(r["instrument"]), pd.read_csv(r["family"])
+    assert set(inst["label"]) == {"viola", "tuba", "drums"} and set(fam["label"]) == {"string", "brass", "percussion"}
+    drums = inst[inst["label"] == "drums"]
+    assert len(drums) == 47  # every GM percussion key 35-81, whatever the pitch step
+    assert (inst["source"] == "TimGM6mb").all()
+    # a snare (38) is not a bass drum (36): the kit plays different samples per key
+    y36, _ = sf.read(tmp_path / drums["path"][drums["path"].str.contains("_p036_")].iloc[0])
+    y38, _ = sf.read(tmp_path / drums["path"][drums["path"].str.contains("_p038_")].iloc[0])
+    assert not np.allclose(y36, y38)
+
+
+def test_several_soundfonts_give_leave_one_soundfont_out_folds(soundfont, tmp_path):
+    other = tmp_path / "Other.sf2"
+    other.symlink_to(soundfont)
+    r = render_notes([soundfont, other], tmp_path / "n", instruments=["piano", "flute"], pitch_step=12, velocities=(90,), progress=False)
+    ds = load_dataset(r["instrument"], group_by="source")
+    assert sorted({it.group for it in ds.items}) == ["Other", "TimGM6mb"]

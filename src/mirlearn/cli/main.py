@@ -262,9 +262,10 @@ def build_parser():
         help="render labelled notes from SoundFonts into a dataset with manifests",
         description=(
             "Render notes (General MIDI program, pitch, velocity, duration) from SF2/SF3 SoundFonts into "
-            "OUT/<soundfont>/<instrument>/*.wav with two manifests: notes-instrument.csv (12 instruments) "
-            "and notes-family.csv (NSynth families). --test-soundfont makes a cross-source split: that "
-            "SoundFont's notes are the test split, the others train. Debian installs General MIDI "
+            "OUT/<soundfont>/<instrument>/*.wav with two manifests: notes-instrument.csv and notes-family.csv "
+            "(NSynth families), columns path,label,split,group,source. --test-soundfont makes a cross-source split: that "
+            "SoundFont's notes are the test split, the others train; 'mirlearn train --group-by source --folds N' on N "
+            "SoundFonts is leave-one-SoundFont-out cross-validation. Debian installs General MIDI "
             "SoundFonts with: apt-get install fluid-soundfont-gm musescore-general-soundfont timgm6mb-soundfont"
         ),
         epilog=(
@@ -277,7 +278,9 @@ def build_parser():
     )
     rn.add_argument("--soundfont", action="append", required=True, metavar="FILE", help="SF2/SF3 file (repeat for several)")
     rn.add_argument("--out", required=True, metavar="DIR")
-    rn.add_argument("--instruments", type=_csv_list, default=None, metavar="A,B,...", help="subset of the 12 instruments")
+    rn.add_argument("--instruments", type=_csv_list, default=None, metavar="A,B,...",
+                    help="instruments: the 12 default names (piano, violin, ...), General MIDI programs by 0-based number (40) or "
+                         "name (viola, electric_bass_finger), 'drums' (the GM drum kit), 'gm' (all 128 programs); default: the 12")
     rn.add_argument("--pitch-step", type=int, default=3, help="every N-th pitch of each instrument's range (default 3)")
     rn.add_argument("--velocities", type=lambda t: tuple(int(v) for v in _csv_list(t)), default=(64, 110), metavar="V,...")
     rn.add_argument("--duration", type=float, default=1.0, help="seconds held (default 1.0), then 0.5 s of release")

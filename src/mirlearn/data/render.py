@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["INSTRUMENTS", "Instrument", "render_notes", "render_groups", "render_melodies"]
+__all__ = ["INSTRUMENTS", "DRUM_KIT", "Instrument", "resolve_instruments", "render_notes", "render_groups", "render_melodies"]
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,9 @@ class Instrument:
     name: str
     program: int  # General MIDI program, 0-based
     family: str  # NSynth instrument family
-    low: int  # MIDI pitch range
+    low: int  # MIDI pitch range (for the drum kit: the GM percussion keys)
     high: int
+    drums: bool = False  # the GM drum kit (percussion channel)
 
 
 #: The instruments rendered by default: General MIDI program, family and playable range.
@@ -52,11 +53,53 @@ INSTRUMENTS = {
 }
 
 
+#: the GM drum kit as one instrument: every percussion key 35-81 is one of its notes
+DRUM_KIT = Instrument("drums", 0, "percussion", 35, 81, drums=True)
+
+
+def resolve_instruments(tokens=None):
+    """Instruments from names and numbers.
+
+    Parameters
+    ----------
+    tokens : sequence of str or None
+        Each one of: a name of :data:`INSTRUMENTS` (the twelve defaults, e.g. ``piano``);
+        a General MIDI program, 0-based number (``40``) or name (``viola``,
+        ``electric_bass_finger``: :data:`mirlearn.data.gm.GM_PROGRAMS`), labelled with its GM
+        name and NSynth family; ``drums`` (the GM drum kit, family ``percussion``); ``gm``
+        (all 128 programs). None: the twelve defaults.
+
+    Returns
+    -------
+    list of Instrument
+    """
+    from .gm import GM_PROGRAMS, gm_family, gm_program, gm_range
+
+    out = []
+    for token in tokens or list(INSTRUMENTS):
+        t = str(token).strip()
+        if t in INSTRUMENTS:
+            out.append(INSTRUMENTS[t])
+        elif t.lower() == "drums":
+            out.append(DRUM_KIT)
+        elif t.lower() == "gm":
+            out += [Instrument(GM_PROGRAMS[p], p, gm_family(p), *gm_range(p)) for p in range(128)]
+        else:
+            p = gm_program(t)
+            out.append(Instrument(GM_PROGRAMS[p], p, gm_family(p), *gm_range(p)))
+    names = [i.name for i in out]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ParameterError(f"instrument(s) named twice: {twice}")
+    return out
+
+
 def _render_one(synth, sfid, inst, pitch, velocity, duration, release, sr):
-    synth.program_select(0, sfid, 0, inst.program)
-    synth.noteon(0, pitch, velocity)
+    chan = 9 if inst.drums else 0
+    synth.program_select(chan, sfid, 128 if inst.drums else 0, inst.program, is_drums=inst.drums)
+    synth.noteon(chan, pitch, velocity)
     on = np.frombuffer(synth.generate(int(duration * sr)), dtype=np.float32)
-    synth.noteoff(0, pitch)
+    synth.noteoff(chan, pitch)
     off = np.frombuffer(synth.generate(int(release * sr)), dtype=np.float32)
     synth.sounds_off()
     synth.generate(int(0.05 * sr))  # flush
@@ -109,9 +152,17 @@ def render_groups(notes):
         sf_path, name, pitch, vel = note
         if str(sf_path) in unreadable:
             continue
+        inst = resolve_instruments([name])[0]
         try:
-            samples = note_samples(sf_path, INSTRUMENTS[name].program, pitch, vel)
-        except (SoundFontError, OSError, struct.error) as exc:
+            samples = note_samples(sf_path, inst.program, pitch, vel, bank=128 if inst.drums else 0)
+        except SoundFontError as exc:
+            if "no preset" in str(exc):  # this SoundFont lacks the program: nothing is shared
+                continue
+            unreadable.add(str(sf_path))
+            warnings.warn(f"{sf_path}: cannot read which notes share samples ({exc}); grouping each pitch's "
+                          "velocities only", MirlearnWarning, stacklevel=2)
+            continue
+        except (OSError, struct.error) as exc:
             unreadable.add(str(sf_path))
             warnings.warn(f"{sf_path}: cannot read which notes share samples ({exc}); grouping each pitch's "
                           "velocities only", MirlearnWarning, stacklevel=2)
@@ -155,14 +206,18 @@ def render_notes(
     out : path-like
         Output folder: ``<soundfont>/<instrument>/<instrument>_p<pitch>_v<vel>[_aug<k>].wav``
         and two manifests, ``notes-instrument.csv`` and ``notes-family.csv`` (columns
-        ``path,label,split,group``). A group ties together every rendering that shares a
+        ``path,label,split,group,source``; ``source`` is the SoundFont, so that
+        ``mirlearn train --group-by source --folds N`` with N SoundFonts is
+        leave-one-SoundFont-out cross-validation). A group ties together every rendering that shares a
         recorded sample: a note's velocities and augmented copies, and the neighbouring
         pitches (or other instruments) that the SoundFont plays from the same sample
         (:func:`render_groups`), so that no split puts near-duplicates on both sides.
     instruments : sequence of str or None
-        Names from :data:`INSTRUMENTS` (default: all twelve).
+        Default names, General MIDI programs by number or name, ``drums``, ``gm``: see
+        :func:`resolve_instruments` (default: the twelve of :data:`INSTRUMENTS`).
     pitch_step : int
-        Every ``pitch_step``-th MIDI pitch of each instrument's range.
+        Every ``pitch_step``-th MIDI pitch of each instrument's range (the drum kit: every
+        key).
     velocities : sequence of int
     duration, release : float
         Seconds held, seconds rendered after the note-off.
@@ -201,10 +256,7 @@ def render_notes(
         raise ParameterError(f"two SoundFonts share a name: {stems}")
     if test_soundfont is not None and test_soundfont not in stems:
         raise ParameterError(f"test_soundfont {test_soundfont!r} is not one of the SoundFonts given: {stems}")
-    names = list(instruments) if instruments else list(INSTRUMENTS)
-    unknown = [n for n in names if n not in INSTRUMENTS]
-    if unknown:
-        raise ParameterError(f"unknown instrument(s) {unknown}; available: {', '.join(INSTRUMENTS)}")
+    insts = resolve_instruments(instruments)
     for v in velocities:
         if not 1 <= int(v) <= 127:
             raise ParameterError(f"velocities must lie in 1..127, got {v!r}")
@@ -212,10 +264,12 @@ def render_notes(
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     rows = []
-    jobs = [(sf_path, INSTRUMENTS[n], p, v) for sf_path in soundfonts for n in names for p in range(INSTRUMENTS[n].low, INSTRUMENTS[n].high + 1, pitch_step) for v in velocities]
+    jobs = [(sf_path, inst, p, v) for sf_path in soundfonts for inst in insts for p in range(inst.low, inst.high + 1, 1 if inst.drums else pitch_step)
+            for v in velocities]
     bar = tqdm(total=len(jobs), unit="note", disable=not progress)
     synth = None
     current = None
+    missing = set()
     for sf_path, inst, pitch, vel in jobs:
         if sf_path != current:
             synth = tinysoundfont.Synth(samplerate=sr)
@@ -224,7 +278,15 @@ def render_notes(
             except Exception as exc:
                 raise ParameterError(f"cannot load SoundFont {str(sf_path)!r}: {exc}") from exc
             current = sf_path
-        y = _render_one(synth, sfid, inst, pitch, vel, duration, release, sr)
+        if (sf_path, inst.name) in missing:
+            bar.update(1)
+            continue
+        try:
+            y = _render_one(synth, sfid, inst, pitch, vel, duration, release, sr)
+        except RuntimeError:  # tinysoundfont: no preset for this bank and program
+            missing.add((sf_path, inst.name))
+            bar.update(1)
+            continue
         split = "" if test_soundfont is None else ("test" if sf_path.stem == test_soundfont else "train")
         base = out / sf_path.stem / inst.name / f"{inst.name}_p{pitch:03d}_v{vel:03d}"
         base.parent.mkdir(parents=True, exist_ok=True)
@@ -243,6 +305,13 @@ def render_notes(
                 rows.append((f"{base}_aug{k}.wav", inst, split, note))
         bar.update(1)
     bar.close()
+    if missing:
+        import warnings
+
+        from ..errors import MirlearnWarning
+
+        warnings.warn("no preset for " + ", ".join(f"{n} in {Path(s).name}" for s, n in sorted(missing, key=str)) + "; skipped",
+                      MirlearnWarning, stacklevel=2)
     if not rows:
         raise ParameterError("no note produced any sound; are these General MIDI SoundFonts?")
     groups = render_groups(sorted({r[3] for r in rows}))
@@ -252,9 +321,10 @@ def render_notes(
         m = out / f"notes-{kind}.csv"
         with m.open("w", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(["path", "label", "split", "group"])
+            w.writerow(["path", "label", "split", "group", "source"])
             for path, inst, split, group in rows:
-                w.writerow([Path(path).relative_to(out), inst.name if kind == "instrument" else inst.family, split, group])
+                w.writerow([Path(path).relative_to(out), inst.name if kind == "instrument" else inst.family, split, group,
+                            Path(path).relative_to(out).parts[0]])
         manifests[kind] = m
     return {**manifests, "n_notes": len(rows)}
 
