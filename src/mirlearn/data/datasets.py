@@ -219,6 +219,7 @@ def from_manifest(path, *, check_files=True, group_by=None):
                 raise ParameterError(f"manifest {str(path)!r} has no column {group_by!r} to group by; its columns: {', '.join(header)}")
         else:
             gb = "group"
+        extra = [h for h in extra if _ALIASES.get(h, h) != gb]  # the column grouped by is used, not just kept
         if extra:
             warnings.warn(
                 f"manifest {path}: column(s) {', '.join(extra)} kept as metadata", MirlearnWarning, stacklevel=2
