@@ -76,7 +76,7 @@ def test_cli_render_notes(soundfont, tmp_path):
     assert "notes in" in r.stdout and (tmp_path / "notes-family.csv").is_file()
 
 
-@pytest.mark.parametrize("fn", [aug.room_reverb, aug.random_eq, aug.add_noise, aug.random_level, aug.onset_jitter, aug.augment])
+@pytest.mark.parametrize("fn", [aug.room_reverb, aug.random_eq, aug.add_noise, aug.random_level, aug.onset_jitter, aug.detune, aug.augment])
 def test_augmentations_keep_length_and_change_the_signal(fn):
     sr = 22050
     y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr)).astype(np.float32)
@@ -200,3 +200,20 @@ def test_several_soundfonts_give_leave_one_soundfont_out_folds(soundfont, tmp_pa
     r = render_notes([soundfont, other], tmp_path / "n", instruments=["piano", "flute"], pitch_step=12, velocities=(90,), progress=False)
     ds = load_dataset(r["instrument"], group_by="source")
     assert sorted({it.group for it in ds.items}) == ["Other", "TimGM6mb"]
+
+
+def test_detune_moves_the_pitch_by_cents_and_effects_can_be_left_out():
+    sr = 22050
+    y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(2 * sr) / sr)).astype(np.float32)
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        cents = rng.uniform(-15, 15)  # what detune draws first
+        z = aug.detune(y, sr, np.random.default_rng(seed))
+        spec = np.abs(np.fft.rfft(z[: sr] * np.hanning(sr), 16 * sr))
+        f = np.argmax(spec) / 16
+        assert abs(1200 * np.log2(f / 440) - cents) < 1.0
+    # an ablation: only 'level' changes nothing but the gain
+    z = aug.augment(y, sr, np.random.default_rng(0), effects=["level"])
+    assert np.allclose(z / np.abs(z).max(), y / np.abs(y).max(), atol=1e-6)
+    with pytest.raises(ParameterError, match="unknown augmentation"):
+        aug.augment(y, sr, np.random.default_rng(0), effects=["chorus"])

@@ -286,7 +286,10 @@ def build_parser():
     rn.add_argument("--duration", type=float, default=1.0, help="seconds held (default 1.0), then 0.5 s of release")
     rn.add_argument("--sr", type=int, default=22050)
     rn.add_argument("--test-soundfont", default=None, metavar="NAME", help="stem of the SoundFont that forms the test split")
-    rn.add_argument("--augment", type=int, default=0, metavar="N", help="augmented copies of each training note (reverb, EQ, noise, level, onset jitter)")
+    rn.add_argument("--augment", type=int, default=0, metavar="N",
+                    help="augmented copies of each training note (detune, EQ, reverb, noise, onset jitter, level)")
+    rn.add_argument("--augment-effects", type=_csv_list, default=None, metavar="E,...",
+                    help="the effects augmented copies draw from: detune,eq,reverb,noise,jitter,level (default: all)")
     rn.add_argument("--seed", type=int, default=0)
     rn.add_argument("--no-progress", action="store_true")
     rn.set_defaults(func=_cmd_render_notes)
@@ -643,7 +646,7 @@ def _cmd_render_notes(args):
 
     r = render_notes(
         args.soundfont, args.out, instruments=args.instruments, pitch_step=args.pitch_step, velocities=args.velocities,
-        duration=args.duration, sr=args.sr, test_soundfont=args.test_soundfont, augment=args.augment, seed=args.seed,
+        duration=args.duration, sr=args.sr, test_soundfont=args.test_soundfont, augment=args.augment, augment_effects=args.augment_effects, seed=args.seed,
         progress=not args.no_progress,
     )
     print(f"{r['n_notes']} notes in {args.out}; manifests: {r['instrument']} (instruments), {r['family']} (families)")

@@ -1,5 +1,5 @@
-"""Waveform augmentation for note-level training data: room reverb, EQ, noise, level and
-onset jitter. Pure functions of ``(y, sr, rng)``; ``y`` is float32 ``(n,)``.
+"""Waveform augmentation for note-level training data: detuning by a few cents, EQ, room
+reverb, noise, onset jitter and level. Pure functions of ``(y, sr, rng)``; ``y`` is float32 ``(n,)``.
 
 Rendered notes are clean, dry and perfectly aligned; real recordings are none of these.
 Augmenting the training side narrows that gap (see docs/benchmarks.md for the effect).
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.signal
 
-__all__ = ["room_reverb", "random_eq", "add_noise", "random_level", "onset_jitter", "augment"]
+__all__ = ["room_reverb", "random_eq", "add_noise", "random_level", "onset_jitter", "detune", "augment", "EFFECTS"]
 
 
 def room_reverb(y, sr, rng, *, rt60=(0.2, 1.2), wet=(0.1, 0.5)):
@@ -62,16 +62,35 @@ def onset_jitter(y, sr, rng, *, max_seconds=0.1):
     return np.concatenate([np.zeros(k, np.float32), y[: len(y) - k]]).astype(np.float32)
 
 
-def augment(y, sr, rng):
-    """Each augmentation with probability 1/2 (level always), in a realistic order."""
-    if rng.random() < 0.5:
-        y = random_eq(y, sr, rng)
-    if rng.random() < 0.5:
-        y = room_reverb(y, sr, rng)
-    if rng.random() < 0.5:
-        y = add_noise(y, sr, rng)
-    if rng.random() < 0.5:
-        y = onset_jitter(y, sr, rng)
-    y = random_level(y, sr, rng)
+def detune(y, sr, rng, *, max_cents=15.0):
+    """Pitch-shift by up to ``max_cents`` either way (resampling by the cents' ratio, which
+    also stretches time by as little), keeping the length: real players are not tuned to
+    the sampler's exact pitch."""
+    ratio = 2.0 ** (rng.uniform(-max_cents, max_cents) / 1200.0)
+    n = len(y)
+    t = np.arange(n) * ratio  # read the signal faster (higher) or slower (lower)
+    return np.interp(t, np.arange(n), y, right=0.0).astype(np.float32)
+
+
+#: the recording-chain effects :func:`augment` draws from, in the order it applies them
+EFFECTS = ("detune", "eq", "reverb", "noise", "jitter", "level")
+_EFFECT_FNS = {"detune": detune, "eq": random_eq, "reverb": room_reverb, "noise": add_noise, "jitter": onset_jitter}
+
+
+def augment(y, sr, rng, *, effects=EFFECTS):
+    """Each of ``effects`` with probability 1/2 (``level`` always), in a realistic order:
+    the player (``detune``), the instrument's and microphone's response (``eq``), the room
+    (``reverb``), the background (``noise``), the edit (``jitter``), the gain (``level``).
+    ``effects`` picks a subset (an ablation leaves one out)."""
+    bad = sorted(set(effects) - set(EFFECTS))
+    if bad:
+        from ..errors import ParameterError
+
+        raise ParameterError(f"unknown augmentation(s) {bad}; choose from {', '.join(EFFECTS)}")
+    for name in EFFECTS[:-1]:
+        if name in effects and rng.random() < 0.5:
+            y = _EFFECT_FNS[name](y, sr, rng)
+    if "level" in effects:
+        y = random_level(y, sr, rng)
     peak = np.max(np.abs(y))
     return (y / peak * 0.99).astype(np.float32) if peak > 0.99 else y

@@ -194,6 +194,7 @@ def render_notes(
     sr=22050,
     test_soundfont=None,
     augment=0,
+    augment_effects=None,
     seed=0,
     progress=True,
 ):
@@ -226,6 +227,9 @@ def render_notes(
         ``train``): cross-source evaluation. None: no split column values.
     augment : int
         Augmented copies of each training note (:func:`mirlearn.data.augment.augment`).
+    augment_effects : sequence of str or None
+        The effects those copies draw from (default: all of
+        :data:`mirlearn.data.augment.EFFECTS`).
 
     Returns
     -------
@@ -242,7 +246,11 @@ def render_notes(
     import soundfile as sf
     from tqdm.auto import tqdm
 
+    from .augment import EFFECTS
     from .augment import augment as augment_fn
+
+    effects = tuple(EFFECTS if augment_effects is None else augment_effects)
+    augment_fn(np.zeros(16, np.float32), sr, np.random.default_rng(0), effects=effects)  # unknown names: an error now
 
     soundfonts = [Path(s) for s in soundfonts]
     for s in soundfonts:
@@ -301,7 +309,7 @@ def render_notes(
         rows.append((f"{base}.wav", inst, split, note))
         if split != "test":  # test notes are never augmented
             for k in range(augment):
-                sf.write(f"{base}_aug{k}.wav", augment_fn(y, sr, rng), sr, subtype="PCM_16")
+                sf.write(f"{base}_aug{k}.wav", augment_fn(y, sr, rng, effects=effects), sr, subtype="PCM_16")
                 rows.append((f"{base}_aug{k}.wav", inst, split, note))
         bar.update(1)
     bar.close()
