@@ -116,3 +116,11 @@ def test_finetuned_musicnn_trains_and_predicts_in_a_fresh_process(env, gtzan_dir
     r = subprocess.run([sys.executable, "-c", code, str(out), *pred["path"]], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     np.testing.assert_allclose(np.array(json.loads(r.stdout)), pred[[c for c in pred.columns if c.startswith("p_")]].to_numpy(), atol=1e-6)
+
+
+def test_the_command_line_offers_every_embedding():
+    from mirlearn.cli.main import _EMBEDDING_MODELS
+    from mirlearn.features.embeddings import EMBEDDING_FEATURES
+    from mirlearn.models.musicnn import MUSICNN_MODELS
+
+    assert set(_EMBEDDING_MODELS) == set(EMBEDDING_FEATURES) == set(MUSICNN_MODELS)

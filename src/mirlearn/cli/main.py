@@ -27,6 +27,9 @@ from ..errors import MirlearnError, ParameterError
 
 __all__ = ["main", "build_parser"]
 
+#: the pretrained networks of ``embed`` and ``tag`` (mirlearn.features.embeddings.EMBEDDING_FEATURES)
+_EMBEDDING_MODELS = ("musicnn_msd", "musicnn_mtt", "vgg_msd", "vgg_mtt")
+
 
 def _parse_value(text):
     low = text.strip().lower()
@@ -354,7 +357,7 @@ def build_parser():
     )
     em.add_argument("audio", nargs="+", metavar="AUDIO")
     em.add_argument("--out", required=True, metavar="FILE.parquet")
-    em.add_argument("--model", default="musicnn_msd", choices=["musicnn_msd", "musicnn_mtt", "vgg_msd", "vgg_mtt"],
+    em.add_argument("--model", default="musicnn_msd", choices=_EMBEDDING_MODELS,
                     help="pretrained network (default musicnn_msd)")
     em.add_argument("--layer", default=None, help="musicnn: penultimate (200-d, default), mean_pool, max_pool (753-d), logits, tags; "
                                                    "VGG: pool5 (256-d, default), pool4_mean, pool4_max, logits, tags")
@@ -375,7 +378,7 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     tg.add_argument("audio", nargs="+", metavar="AUDIO")
-    tg.add_argument("--model", default="musicnn_msd", choices=["musicnn_msd", "musicnn_mtt", "vgg_msd", "vgg_mtt"])
+    tg.add_argument("--model", default="musicnn_msd", choices=_EMBEDDING_MODELS)
     tg.add_argument("--top-k", type=int, default=5, metavar="K", help="tags per file in the table (default 5)")
     tg.add_argument("--format", choices=["table", "json", "csv"], default="table")
     tg.add_argument("--cache", metavar="DIR", default=None, help="feature cache")
