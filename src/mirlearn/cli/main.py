@@ -248,8 +248,15 @@ def build_parser():
                           "mirlearn's models never hold); only for bundles whose source you trust as you would trust code"))
     ev.set_defaults(func=_cmd_evaluate)
 
-    pr = sub.add_parser("predict", help="label probabilities for audio files of any length")
-    pr.add_argument("run_dir", metavar="RUN_DIR")
+    pr = sub.add_parser(
+        "predict", help="label probabilities for audio files of any length",
+        description=("Label probabilities for audio files with a trained model: a run directory of 'mirlearn train', a bundle "
+                     "folder, or 'instrument', the note-level model shipped with mirlearn (the instrument and its NSynth "
+                     "family of a single note; its card: src/mirlearn/pretrained/instrument/CARD.md)."),
+        epilog="examples:\n  mirlearn predict runs/genre song.wav\n  mirlearn predict instrument note.wav --top-k 3",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    pr.add_argument("run_dir", metavar="RUN_DIR", help="run directory, bundle folder, or 'instrument' (the shipped note model)")
     pr.add_argument("audio", nargs="+", metavar="AUDIO")
     pr.add_argument("--top-k", type=int, default=3, metavar="K", help="labels per file in the table (default 3)")
     pr.add_argument("--format", choices=["table", "json", "csv"], default="table")
@@ -279,7 +286,7 @@ def build_parser():
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    rn.add_argument("--soundfont", action="append", required=True, metavar="FILE", help="SF2/SF3 file (repeat for several)")
+    rn.add_argument("--soundfont", action="append", required=True, metavar="FILE", help=("SF2/SF3 file, or a folder of GUS patches such as /usr/share/midi/freepats (real recorded samples; Debian: apt-get install freepats); repeat for several"))
     rn.add_argument("--out", required=True, metavar="DIR")
     rn.add_argument("--instruments", type=_csv_list, default=None, metavar="A,B,...",
                     help="instruments: the 12 default names (piano, violin, ...), General MIDI programs by 0-based number (40) or "
@@ -566,11 +573,15 @@ def _cmd_predict(args):
     import json
 
     from ..inference import predict_files
+    from ..inference.predict import family_scores
 
     if args.top_k < 1:
         raise ParameterError(f"--top-k must be >= 1, got {args.top_k}")
     bundle, rows = predict_files(args.run_dir, args.audio, cache=args.cache, trust=args.trust)
     classes = bundle.classes
+    good = [r.scores for r in rows if r.scores is not None]
+    fam = family_scores(bundle, np.array(good)) if good else None
+    families, fam_rows = (fam[0], iter(fam[1])) if fam else ([], iter(()))
     failed = 0
     if args.format == "json":
         out = []
@@ -579,14 +590,19 @@ def _cmd_predict(args):
                 out.append({"path": path, "error": reason})
                 failed += 1
             else:
-                out.append({"path": path, "probabilities": {c: float(p) for c, p in zip(classes, scores)}, "warnings": warns})
+                item = {"path": path, "probabilities": {c: float(p) for c, p in zip(classes, scores)}, "warnings": warns}
+                if families:
+                    item["families"] = {f: float(p) for f, p in zip(families, next(fam_rows))}
+                out.append(item)
         print(json.dumps(out, indent=2))
     elif args.format == "csv":
         w = csv.writer(sys.stdout)
-        w.writerow(["path", *classes, "error", "warnings"])
+        w.writerow(["path", *classes, *(f"family_{f}" for f in families), "error", "warnings"])
         for path, scores, reason, warns in rows:
             failed += scores is None
-            w.writerow([path, *([""] * len(classes) if scores is None else [f"{p:.6f}" for p in scores]), reason or "", "; ".join(warns)])
+            fam_cells = ([""] * len(families) if scores is None else [f"{p:.6f}" for p in next(fam_rows)]) if families else []
+            w.writerow([path, *([""] * len(classes) if scores is None else [f"{p:.6f}" for p in scores]), *fam_cells,
+                        reason or "", "; ".join(warns)])
     else:
         for path, scores, reason, warns in rows:
             if scores is None:
@@ -594,7 +610,12 @@ def _cmd_predict(args):
                 failed += 1
                 continue
             top = np.argsort(scores)[::-1][: args.top_k]
-            print(f"{path}: " + ", ".join(f"{classes[j]} {scores[j]:.3f}" for j in top)
+            family = ""
+            if families:
+                fp = next(fam_rows)
+                j = int(np.argmax(fp))
+                family = f"  | family: {families[j]} {fp[j]:.3f}"
+            print(f"{path}: " + ", ".join(f"{classes[j]} {scores[j]:.3f}" for j in top) + family
                   + "".join(f"  (warning: {w})" for w in warns))
     return 1 if failed == len(rows) else 0
 

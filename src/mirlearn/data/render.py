@@ -113,6 +113,7 @@ def render_groups(notes):
     Parameters
     ----------
     notes : sequence of (soundfont path, instrument name, pitch, velocity)
+        The path may be a GUS patch set (:class:`mirlearn.data.gus.PatchSet`).
 
     Returns
     -------
@@ -125,9 +126,11 @@ def render_groups(notes):
     import warnings
 
     from ..errors import MirlearnWarning
+    from .gus import PatchSet, is_patch_set
     from .soundfont import SoundFontError, note_samples
 
     parent = {}
+    patch_sets = {}
 
     def find(x):
         while parent[x] != x:
@@ -153,6 +156,13 @@ def render_groups(notes):
         if str(sf_path) in unreadable:
             continue
         inst = resolve_instruments([name])[0]
+        if is_patch_set(sf_path):  # a GUS patch set: one sample per note, by frequency range
+            ps = patch_sets.setdefault(str(sf_path), PatchSet(sf_path))
+            idx = ps.sample_index(inst.program, pitch, drums=inst.drums)
+            if idx is not None:
+                smp = (str(ps.patch(pitch if inst.drums else inst.program, drums=inst.drums)), idx)
+                union(by_sample.setdefault((str(sf_path), smp), pitch_of[note]), pitch_of[note])
+            continue
         try:
             samples = note_samples(sf_path, inst.program, pitch, vel, bank=128 if inst.drums else 0)
         except SoundFontError as exc:
@@ -203,7 +213,8 @@ def render_notes(
     Parameters
     ----------
     soundfonts : sequence of path-like
-        SF2/SF3 files.
+        SF2/SF3 files, or folders of GUS patches (freepats: ``/usr/share/midi/freepats``,
+        real recorded samples; :class:`mirlearn.data.gus.PatchSet`).
     out : path-like
         Output folder: ``<soundfont>/<instrument>/<instrument>_p<pitch>_v<vel>[_aug<k>].wav``
         and two manifests, ``notes-instrument.csv`` and ``notes-family.csv`` (columns
@@ -252,12 +263,14 @@ def render_notes(
     effects = tuple(EFFECTS if augment_effects is None else augment_effects)
     augment_fn(np.zeros(16, np.float32), sr, np.random.default_rng(0), effects=effects)  # unknown names: an error now
 
+    from .gus import PatchSet, is_patch_set
+
     soundfonts = [Path(s) for s in soundfonts]
     for s in soundfonts:
-        if not s.is_file():
+        if not (s.is_file() or is_patch_set(s)):
             raise ParameterError(
                 f"SoundFont {str(s)!r} does not exist (Debian: apt-get install fluid-soundfont-gm "
-                "musescore-general-soundfont timgm6mb-soundfont)"
+                "musescore-general-soundfont timgm6mb-soundfont; a folder of GUS patches: apt-get install freepats)"
             )
     stems = [s.stem for s in soundfonts]
     if len(set(stems)) != len(stems):
@@ -280,17 +293,28 @@ def render_notes(
     missing = set()
     for sf_path, inst, pitch, vel in jobs:
         if sf_path != current:
-            synth = tinysoundfont.Synth(samplerate=sr)
-            try:
-                sfid = synth.sfload(str(sf_path))
-            except Exception as exc:
-                raise ParameterError(f"cannot load SoundFont {str(sf_path)!r}: {exc}") from exc
+            if is_patch_set(sf_path):
+                synth, sfid = PatchSet(sf_path), None
+            else:
+                synth = tinysoundfont.Synth(samplerate=sr)
+                try:
+                    sfid = synth.sfload(str(sf_path))
+                except Exception as exc:
+                    raise ParameterError(f"cannot load SoundFont {str(sf_path)!r}: {exc}") from exc
             current = sf_path
         if (sf_path, inst.name) in missing:
             bar.update(1)
             continue
         try:
-            y = _render_one(synth, sfid, inst, pitch, vel, duration, release, sr)
+            if isinstance(synth, PatchSet):
+                y = synth.render(inst.program, pitch, vel, duration, release, sr, drums=inst.drums)
+                if y is None and inst.drums:  # a kit lacking this key: skip the key only
+                    bar.update(1)
+                    continue
+                if y is None:
+                    raise RuntimeError("no patch")
+            else:
+                y = _render_one(synth, sfid, inst, pitch, vel, duration, release, sr)
         except RuntimeError:  # tinysoundfont: no preset for this bank and program
             missing.add((sf_path, inst.name))
             bar.update(1)

@@ -253,6 +253,7 @@ def load_bundle(run_dir, *, trust=False):
     Parameters
     ----------
     run_dir : path-like
+        A run directory, or a bundle folder (one holding ``bundle.json``).
     trust : bool
         Also load bundles that can only be loaded by running code from them (a type outside
         :data:`TRUSTED_TYPES`, a pickled ``estimator.joblib``, a ``model.pt`` with more than
@@ -270,6 +271,8 @@ def load_bundle(run_dir, *, trust=False):
         The bundle was saved with other versions of mirlearn or of its model library.
     """
     folder = Path(run_dir) / "model"
+    if not (folder / "bundle.json").is_file() and (Path(run_dir) / "bundle.json").is_file():
+        folder = Path(run_dir)  # a bundle folder itself (RUN_DIR/model, or a shipped model)
     meta_file = folder / "bundle.json"
     if not meta_file.is_file():
         raise BundleError(f"{str(run_dir)!r} is not a run directory (no model/bundle.json); train one with 'mirlearn train'")

@@ -9,7 +9,10 @@ from typing import NamedTuple
 from ..extraction.cache import gather
 from .bundle import load_bundle
 
-__all__ = ["predict_files", "Prediction"]
+__all__ = ["predict_files", "Prediction", "SHIPPED_CLASSIFIERS", "resolve_model", "family_scores"]
+
+#: Classification models shipped inside the package (``mirlearn predict instrument NOTE.wav``).
+SHIPPED_CLASSIFIERS = ("instrument",)
 
 
 class Prediction(NamedTuple):
@@ -23,8 +26,38 @@ class Prediction(NamedTuple):
     warnings: list
 
 
+def resolve_model(run_dir):
+    """``run_dir`` itself, or the folder of the shipped model it names (``"instrument"``)
+    when no run directory or bundle folder of that name exists."""
+    from pathlib import Path
+
+    p = Path(run_dir)
+    if str(run_dir) in SHIPPED_CLASSIFIERS and not ((p / "model" / "bundle.json").is_file() or (p / "bundle.json").is_file()):
+        from .detect import shipped_model_dir
+
+        return shipped_model_dir(str(run_dir))
+    return run_dir
+
+
+def family_scores(bundle, scores):
+    """``(families, probabilities)`` for a bundle whose classes belong to families (the
+    shipped instrument model: ``bundle.extra["families"]`` maps each instrument to its
+    NSynth family); a family's probability is the sum over its classes. None otherwise."""
+    fam = bundle.extra.get("families")
+    if not fam or bundle.multilabel:
+        return None
+    families = sorted(set(fam.values()))
+    M = np.zeros((len(bundle.classes), len(families)))
+    for i, c in enumerate(bundle.classes):
+        M[i, families.index(fam[c])] = 1.0
+    return families, np.asarray(scores, dtype=float) @ M
+
+
 def predict_files(run_dir, audio, *, cache=None, progress=False, trust=False):
     """Probabilities per label for each audio file, with the run's bundle.
+
+    ``run_dir`` is a run directory, a bundle folder, or the name of a model shipped with
+    mirlearn (:data:`SHIPPED_CLASSIFIERS`).
 
     Returns
     -------
@@ -32,7 +65,7 @@ def predict_files(run_dir, audio, *, cache=None, progress=False, trust=False):
     rows : list of :class:`Prediction`
         ``scores`` is None (and ``reason`` says why) for a file that could not be read.
     """
-    bundle = load_bundle(run_dir, trust=trust)
+    bundle = load_bundle(resolve_model(run_dir), trust=trust)
     results, store = gather([str(a) for a in audio], bundle.extraction, cache=cache, progress=progress)
     good = [r for r in results.values() if r.status != "error"]
     scores = bundle.scores_from_results(good, store) if good else np.zeros((0, len(bundle.classes)))
