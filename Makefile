@@ -22,7 +22,7 @@ SF_FLUID := /usr/share/sounds/sf2/FluidR3_GM.sf2
 SF_TIM   := /usr/share/sounds/sf2/TimGM6mb.sf2
 KITS     := /usr/share/hydrogen/data/drumkits
 
-.PHONY: install test demo bench soundfonts test-soundfont clean lock
+.PHONY: install test demo bench soundfonts test-soundfont note-sources clean lock
 
 install: $(STAMP)
 
@@ -57,6 +57,13 @@ test-soundfont:
 soundfonts: test-soundfont
 	@test -f $(SF_FLUID) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluid-soundfont-gm; }
 
+# Every note source of the shipped instrument model (bench/pretrained.py --task instrument):
+# two more SoundFonts, freepats' real samples, and lmms-common's real recordings (a check).
+note-sources: soundfonts
+	@test -f /usr/share/sounds/sf3/MuseScore_General_Full.sf3 -a -d /usr/share/midi/freepats || { $(SUDO) apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends musescore-general-soundfont freepats; }
+	@test -d /usr/share/lmms/samples/instruments || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lmms-common
+
 test: $(STAMP) test-soundfont
 	$(PY) -m pytest
 
@@ -73,6 +80,9 @@ demo: $(STAMP) soundfonts
 	    --model cnn --config configs/demo-cnn.yaml --out $(DEMO)/cnn --no-progress
 	$(VENV)/bin/mirlearn compare $(DEMO)/svm_rbf $(DEMO)/cnn
 	@echo "reports: $(DEMO)/svm_rbf/report.html $(DEMO)/cnn/report.html"
+	# the note model shipped in the package, on notes of the test SoundFont
+	$(VENV)/bin/mirlearn predict instrument $(DEMO)/notes/TimGM6mb/violin/violin_p067_v110.wav \
+	    $(DEMO)/notes/TimGM6mb/trumpet/trumpet_p070_v064.wav --top-k 2
 	# the frame level: the shipped models on real clips they were not trained on
 	$(VENV)/bin/mirlearn detect onsets $(DATA)/madmom-clips/sample.wav --out $(DEMO)/detect --no-progress
 	$(VENV)/bin/mirlearn detect drums $(DATA)/mdb-drums-dev/audio/MusicDelta_SpeedMetal_Drum.wav --out $(DEMO)/detect --no-progress

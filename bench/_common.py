@@ -13,6 +13,15 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: The General MIDI SoundFonts of the note benchmarks (Debian packages), by file stem.
+SOUNDFONTS = {
+    "FluidR3_GM": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "TimGM6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
+    "MuseScore_General_Full": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
+}
+#: The small CNN of ``make demo``, the deep model of the note benchmarks.
+DEMO_CNN = ROOT / "configs" / "demo-cnn.yaml"
+
 
 def code_digest():
     """sha256 over every file of src/mirlearn, configs/ and constraints.txt."""

@@ -27,14 +27,10 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, code_digest, mean_std, train_once
+from _common import DEMO_CNN, ROOT, SOUNDFONTS, code_digest, mean_std, train_once
 
-SF = {
-    "FluidR3_GM": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
-    "TimGM6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
-    "MuseScore_General_Full": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
-}
-CNN_CONFIG = ROOT / "configs" / "demo-cnn.yaml"
+SF = SOUNDFONTS
+CNN_CONFIG = DEMO_CNN
 
 
 def main():

@@ -1,0 +1,84 @@
+"""The shipped instrument model: ``mirlearn predict instrument NOTE.wav``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mirlearn.inference import load_bundle
+from mirlearn.inference.detect import shipped_model_dir
+from mirlearn.inference.predict import family_scores, resolve_model
+
+TIM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+NOTES = {"piano": 60, "flute": 79, "trumpet": 66, "violin": 76, "organ": 60, "bass": 40}
+
+
+def mirlearn(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "mirlearn", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+def test_shipped_bundle_is_data_with_families():
+    folder = shipped_model_dir("instrument")
+    assert (folder / "CARD.md").is_file()
+    assert (folder / "model.pt").stat().st_size < 8e6  # a few MB inside the package
+    bundle = load_bundle(folder)  # no trust: weights only
+    fam = bundle.extra["families"]
+    assert set(fam) == set(bundle.classes) and {"piano", "violin", "voice_oohs"} <= set(bundle.classes)
+    assert fam["violin"] == fam["cello"] == "string" and fam["piano"] == "keyboard"
+    families, p = family_scores(bundle, np.eye(len(bundle.classes)))
+    assert p.sum(axis=1) == pytest.approx(np.ones(len(bundle.classes)))
+    assert families[int(np.argmax(p[bundle.classes.index("cello")]))] == "string"
+
+
+def test_resolve_model_prefers_a_real_run_directory(tmp_path):
+    assert resolve_model("instrument") == shipped_model_dir("instrument")
+    run = tmp_path / "instrument"
+    (run / "model").mkdir(parents=True)
+    (run / "model" / "bundle.json").write_text("{}")
+    assert resolve_model(run) == run
+
+
+def test_predict_instrument_help():
+    r = mirlearn("predict", "--help")
+    assert r.returncode == 0 and "instrument" in r.stdout and "family" in r.stdout
+
+
+def test_predict_instrument_end_to_end(tmp_path):
+    if not TIM.is_file():
+        pytest.fail("TimGM6mb.sf2 missing (make test-soundfont)")
+    import soundfile as sf
+    import tinysoundfont
+
+    from mirlearn.data.render import INSTRUMENTS, _render_one
+
+    synth = tinysoundfont.Synth(samplerate=44100)
+    sfid = synth.sfload(str(TIM))
+    files = []
+    for name, pitch in NOTES.items():
+        y = _render_one(synth, sfid, INSTRUMENTS[name], pitch, 100, 1.0, 0.5, 44100)
+        files.append(tmp_path / f"{name}.wav")
+        sf.write(files[-1], y, 44100)
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF....WAVEfmt junk")
+    r = mirlearn("predict", "instrument", *files, bad, "--format", "json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = {Path(o["path"]).stem: o for o in json.loads(r.stdout)}
+    assert "error" in out["broken"]
+    bundle = load_bundle(shipped_model_dir("instrument"))
+    fam = bundle.extra["families"]
+    right_inst = right_fam = 0
+    for name in NOTES:
+        probs, fams = out[name]["probabilities"], out[name]["families"]
+        assert sum(probs.values()) == pytest.approx(1.0, abs=1e-5) and sum(fams.values()) == pytest.approx(1.0, abs=1e-5)
+        for f, p in fams.items():  # a family's probability is the sum over its instruments
+            assert p == pytest.approx(sum(v for c, v in probs.items() if fam[c] == f), abs=1e-6)
+        right_inst += max(probs, key=probs.get) == name
+        right_fam += max(fams, key=fams.get) == fam[name]
+    assert right_inst >= 4 and right_fam >= 4, out
+    table = mirlearn("predict", "instrument", files[0], "--top-k", "2", cwd=tmp_path)
+    assert table.returncode == 0 and "family:" in table.stdout and "piano" in table.stdout
