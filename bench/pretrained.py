@@ -188,7 +188,9 @@ Instrument correct: **{n_inst} of {len(rows)}**; family correct: **{n_fam} of {l
 
 ## Held-out notes ({HELD_OUT['instrument']}; {m.get('n_items')} test notes)
 
-These notes come from the same four sources as the training notes: an in-distribution score. How a model of this
+These notes come from the same four sources as the training notes: an in-distribution score, and an optimistic
+one: groups tie notes within one source only, and MuseScore_General was developed from FluidR3_GM, so a held-out
+note of one may have a near-duplicate from the other on the training side. How a model of this
 kind carries over to a source it never saw is measured by `bench/notes_loso.py` (leave one SoundFont out; see
 docs/benchmarks.md), and the real recordings below.
 
