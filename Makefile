@@ -5,6 +5,9 @@
 # reader) is installed with --no-deps: its TensorFlow is never needed.
 # tinysoundfont (SoundFont rendering) is installed with --no-deps: its only
 # dependency, pyaudio, is for playback and needs portaudio headers to build.
+# museval (MIT) is a test-only reference for our BSS Eval v4: its package imports musdb and
+# stempeg (which need ffmpeg), so it is installed with --no-deps and the tests load its
+# metrics.py file alone.
 # General MIDI SoundFonts come from Debian packages (apt-get, as root or through sudo).
 # Every install is constrained by constraints.txt: the exact versions CI passed with.
 # `make lock` refreshes it (see the README).
@@ -30,7 +33,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(PIN) pip
 	$(PY) -m pip install --quiet $(PIN) torch==2.13.0
-	$(PY) -m pip install --quiet $(PIN) --no-deps tinysoundfont musicnn
+	$(PY) -m pip install --quiet $(PIN) --no-deps tinysoundfont musicnn museval
 	$(PY) -m pip install --quiet $(PIN) -e '.[dev]'
 	touch $(STAMP)
 
@@ -41,7 +44,7 @@ lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --upgrade pip
 	.venv-lock/bin/python -m pip install --quiet torch==2.13.0
-	.venv-lock/bin/python -m pip install --quiet --no-deps tinysoundfont musicnn==0.1.0
+	.venv-lock/bin/python -m pip install --quiet --no-deps tinysoundfont musicnn==0.1.0 museval==0.4.1
 	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
 	{ echo "# Exact versions CI passed with; made by 'make lock' on $$(date -u +%F), Python $$($(PYTHON) -c 'import platform; print(platform.python_version())')."; \
 	  echo "# torch is the CPU wheel (its +cpu label is left off so that the pin matches it)."; \
