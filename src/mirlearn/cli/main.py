@@ -175,6 +175,32 @@ def build_parser():
     de.add_argument("--no-progress", action="store_true")
     de.set_defaults(func=_cmd_detect)
 
+    se = sub.add_parser(
+        "separate",
+        help="separate audio files into stems (drums, bass, vocals, other)",
+        description=(
+            "Separate each AUDIO file into its sources and write DIR/<file stem>/<source>.wav (32-bit float WAV at the "
+            "file's own sample rate and length). Without --model, the model shipped with mirlearn is used; --model takes "
+            "a run directory of 'mirlearn train --task separation'; --method hpss is the non-learned baseline "
+            "(percussive part -> drums, harmonic part -> every other stem). Files of any length are separated whole, "
+            "chunk by chunk without seams. Unreadable files are reported and skipped."
+        ),
+        epilog=(
+            "examples:\n"
+            "  mirlearn separate song.flac --out stems/ --model runs/sep\n"
+            "  mirlearn separate *.wav --out stems/ --model runs/sep --stems drums,vocals\n"
+            "  mirlearn separate song.flac --out hpss/ --method hpss --stems drums"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    se.add_argument("audio", nargs="+", metavar="AUDIO")
+    se.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    se.add_argument("--model", default=None, metavar="RUN_DIR", help="a separation run directory (or its model/ folder)")
+    se.add_argument("--method", default=None, choices=["hpss"], help="a non-learned baseline instead of a model")
+    se.add_argument("--stems", default=None, metavar="S1,S2", help="which sources to write (default: all the model's stems)")
+    se.add_argument("--no-progress", action="store_true")
+    se.set_defaults(func=_cmd_separate)
+
     fe = sub.add_parser("features", help="list the available features and their parameters")
     fe.set_defaults(func=_cmd_features)
 
@@ -194,15 +220,18 @@ def build_parser():
             "  mirlearn train --data tags.csv --model cnn --config cnn.yaml --out runs/cnn \\\n"
             "      --accelerator gpu --devices 4 --strategy ddp\n"
             "  mirlearn train --task onsets --data onsets/ --model onset_cnn --folds 4 --out runs/onsets\n"
-            "  mirlearn train --task drums --data mdb-drums/ --config drums.yaml --out runs/drums"
+            "  mirlearn train --task drums --data mdb-drums/ --config drums.yaml --out runs/drums\n"
+            "  mirlearn train --task separation --data mdb-stems/ --model mask_unet --folds 4 --out runs/sep"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    tr.add_argument("--task", choices=["onsets", "drums", "pitch"], default=None,
+    tr.add_argument("--task", choices=["onsets", "drums", "pitch", "separation"], default=None,
                     help="a frame-level task: --data is a folder of audio with annotation files of the same stem "
                          "(.onsets; MDB-style _class.txt or .drums; .f0.csv, .notes or .mid), or a manifest "
                          "path,annotation[,split][,group][,fold]; --model defaults to the task's network "
-                         "(onset_cnn, drum_crnn, pitch_cnn); spectral_flux and superflux are onset baselines")
+                         "(onset_cnn, drum_crnn, pitch_cnn); spectral_flux and superflux are onset baselines. "
+                         "separation: --data is a folder per song with one file per stem (drums.flac, bass.flac, ...) "
+                         "or a manifest song,<stem>,...[,split][,group]; --model wave_u_net (default) or mask_unet")
     tr.add_argument("--data", metavar="PATH", help="folder of class folders, or a .csv/.tsv manifest")
     tr.add_argument("--model", metavar="NAME", help="model name (see --list-models)")
     tr.add_argument("--out", metavar="RUN_DIR", help="run directory to write")
@@ -465,6 +494,18 @@ def _cmd_detect(args):
     return 0 if ok else 1
 
 
+def _cmd_separate(args):
+    from ..inference.separate import separate_files
+
+    stems = [x.strip() for x in args.stems.split(",") if x.strip()] if args.stems else None
+    res = separate_files(args.audio, args.out, model=args.model, method=args.method, stems=stems, progress=not args.no_progress,
+                         echo=lambda msg: print(msg, file=sys.stderr))
+    for r in res:
+        if r.outputs:
+            print(f"{r.path} -> {', '.join(r.outputs.values())}")
+    return 0 if any(r.outputs for r in res) else 1
+
+
 def _cmd_features(args):
     from ..features import FEATURES
 
@@ -510,24 +551,31 @@ def _cmd_train(args):
 
 
 def _train_frames(args):
-    from ..training.frames import train_frames
-
     missing = [f"--{k}" for k in ("data", "out") if getattr(args, k) is None]
     if missing:
         raise ParameterError(f"mirlearn train --task {args.task} needs {', '.join(missing)} (see mirlearn train --help)")
     overrides = {k: getattr(args, k) for k in ("folds", "seed", "accelerator", "devices", "strategy", "num_nodes") if getattr(args, k) is not None}
     if "devices" in overrides:
         overrides["devices"] = _parse_value(overrides["devices"]) if overrides["devices"] != "auto" else "auto"
-    m = train_frames(args.task, args.data, args.model, args.out, config_file=args.config, overrides=overrides,
-                     overwrite=args.overwrite, progress=not args.no_progress)
+    kw = dict(config_file=args.config, overrides=overrides, overwrite=args.overwrite, progress=not args.no_progress)
+    if args.task == "separation":
+        from ..training.separation import train_separation
+
+        m = train_separation(args.data, args.model, args.out, **kw)
+    else:
+        from ..training.frames import train_frames
+
+        m = train_frames(args.task, args.data, args.model, args.out, **kw)
     return 0 if m is None or "evaluation" in m else 1
 
 
 def _cmd_evaluate(args):
     import json
 
-    from ..evaluation.runs import evaluate_frame_run, evaluate_run, is_frame_run
+    from ..evaluation.runs import evaluate_frame_run, evaluate_run, is_frame_run, is_separation_run
 
+    if is_separation_run(args.run_dir):
+        return _evaluate_separation(args)
     if is_frame_run(args.run_dir):
         return _evaluate_frames(args, evaluate_frame_run)
     m = evaluate_run(args.run_dir, args.data, split=args.split, cache=args.cache, trust=args.trust,
@@ -543,6 +591,26 @@ def _cmd_evaluate(args):
         print(f"  {'class':20s} {'precision':>9s} {'recall':>9s} {'f1':>9s} {'support':>8s}")
         for c, e in m["per_class"].items():
             print(f"  {c:20s} {e['precision']:9.3f} {e['recall']:9.3f} {e['f1']:9.3f} {e['support']:8d}")
+    for s in m["skipped"]:
+        print(f"  skipped {s['path']}: {s['reason']}")
+    return 0
+
+
+def _evaluate_separation(args):
+    import json
+
+    from ..evaluation.runs import evaluate_separation_run
+
+    m = evaluate_separation_run(args.run_dir, args.data, split=args.split,
+                                echo=(lambda msg: print(msg, file=sys.stderr)) if args.json else print)
+    if args.json:
+        print(json.dumps(m))
+        return 0
+    print(f"evaluated on {m['evaluated_on']}: {m['n_items']} song(s); median over songs of each song's median over 1 s frames (dB)")
+    cols = m["stems"] + ["mean"]
+    print(f"  {'':7s}" + "".join(f"{c:>9s}" for c in cols))
+    for k in ("sdr", "sir", "sar", "isr", "si_sdr"):
+        print(f"  {k:7s}" + "".join(f"{m[k][c]:9.2f}" if m[k][c] is not None else f"{'-':>9s}" for c in cols))
     for s in m["skipped"]:
         print(f"  skipped {s['path']}: {s['reason']}")
     return 0

@@ -221,6 +221,65 @@ def evaluate_frame_run(run_dir, data, *, split="test", echo=_echo_default):
     return m
 
 
+def is_separation_run(run_dir):
+    """Whether ``run_dir`` is a source-separation run."""
+    for f, key, value in (("model/bundle.json", "format", "mirlearn-separation-bundle"), ("metrics.json", "task", "separation")):
+        try:
+            d = json.loads((Path(run_dir) / f).read_text())
+        except (OSError, ValueError):
+            continue
+        if d.get(key) == value:
+            return True
+    return False
+
+
+def evaluate_separation_run(run_dir, data, *, split="test", echo=_echo_default):
+    """Score a separation run on a separation dataset with BSS Eval v4, under the same
+    rules as :func:`evaluate_run`: a test score never includes songs the model was trained or
+    selected on.
+
+    Returns
+    -------
+    dict
+        ``sdr``, ``isr``, ``sir``, ``sar``, ``si_sdr``: ``{stem: median over songs, 'mean':
+        mean over stems}``; ``songs`` (per-song scores), ``evaluated_on``, ``n_items``,
+        ``n_seen_in_training``, ``skipped``. NaN (a stem silent in every song) is None.
+    """
+    from types import SimpleNamespace
+
+    from ..data.separation import load_separation, read_song
+    from ..errors import AudioError
+    from ..inference.separate import load_separation_bundle
+    from .separation import jsonable, score_songs
+
+    if split not in ("train", "valid", "test", "all"):
+        raise ParameterError(f"--split must be train, valid, test or all, got {split!r}")
+    if not (Path(run_dir) / "model" / "bundle.json").is_file():
+        raise ParameterError(f"{run_dir} holds no model (a cross-validation run with final_model: false); "
+                             f"its scores are in {Path(run_dir) / 'metrics.json'}")
+    bundle = load_separation_bundle(Path(run_dir) / "model")
+    fit, run_test = _fit_items(run_dir)
+    songs, stems = load_separation(data, stems=bundle.stems)
+    items = [SimpleNamespace(path=s.paths[stems[0]], split=s.split, song=s) for s in songs]
+    items, how, seen = _select_items(items, split=split, has_splits=any(s.split for s in songs), fit=fit, run_test=run_test,
+                                     data=data, run_dir=run_dir, echo=echo)
+    tracks, names, skipped = [], [], []
+    for it in items:
+        try:
+            tracks.append(read_song(it.song, stems=stems, sr=bundle.sr))
+            names.append(it.song.name)
+        except (AudioError, ParameterError) as exc:
+            reason = exc.reason if isinstance(exc, AudioError) else str(exc)
+            skipped.append({"path": it.song.name, "reason": reason})
+            echo(f"skipped {it.song.name}: {reason}")
+    if not tracks:
+        raise ParameterError("none of the songs could be read; nothing to evaluate")
+    per_song, summary = score_songs(bundle, tracks, names, stems=stems, sr=bundle.sr)
+    m = dict(summary, songs=per_song, task="separation", stems=stems, evaluated_on=how, n_items=len(tracks),
+             n_seen_in_training=len(seen), skipped=skipped)
+    return jsonable(m)
+
+
 def compare_runs(run_dirs):
     """One row per run: model, data, evaluation and the headline metrics (± std for CV)."""
     rows = []

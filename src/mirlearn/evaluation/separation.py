@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import MirlearnWarning, ParameterError
 
-__all__ = ["validate", "bss_eval", "si_sdr", "evaluate", "median_over_songs", "METRICS"]
+__all__ = ["validate", "bss_eval", "si_sdr", "evaluate", "median_over_songs", "score_songs", "jsonable", "METRICS"]
 
 METRICS = ("sdr", "isr", "sir", "sar")
 
@@ -301,3 +301,30 @@ def median_over_songs(per_song, *, metrics=METRICS + ("si_sdr",)):
         med["mean"] = float(np.mean(finite)) if finite else float("nan")
         out[m] = med
     return out
+
+
+def score_songs(separator, tracks, names, *, stems, sr):
+    """BSS Eval v4 of ``separator`` on whole songs: ``(per_song, summary)`` where
+    ``per_song`` lists :func:`mirlearn.evaluation.separation.evaluate` results (frames
+    dropped) with their ``song``, and ``summary`` is the median over songs."""
+    per_song = []
+    for name, x in zip(names, tracks):
+        mix = x.sum(axis=0)
+        est = separator.separate(mix)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MirlearnWarning)  # silent stems (instrumentals) score NaN, as documented
+            r = evaluate(x.transpose(0, 2, 1), est.transpose(0, 2, 1), sr=sr, names=stems)
+        r.pop("frames")
+        per_song.append({"song": name, **r})
+    return per_song, median_over_songs(per_song)
+
+
+def jsonable(x):
+    """``x`` with every NaN float replaced by None (strict JSON has no NaN)."""
+    if isinstance(x, dict):
+        return {k: jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, float) and np.isnan(x):
+        return None
+    return x

@@ -18,6 +18,7 @@ from torch import nn
 from ..errors import ParameterError
 from .frame_nets import FRAME_NETWORKS
 from .musicnn import MusicnnClassifier
+from .separation_nets import SEPARATION_NETWORKS
 from .serial import _Serializable
 
 __all__ = ["VGGishCNN", "ShortChunkResNet", "CRNN", "SampleCNN", "FrontendModel", "build_network", "from_serialized", "NETWORKS",
@@ -222,7 +223,7 @@ class FrontendModel(_Serializable):
         return self.body(self.frontend(x[:, 0] if x.ndim == 3 else x))
 
 
-NETWORKS = {cls.NAME: cls for cls in (VGGishCNN, ShortChunkResNet, CRNN, SampleCNN, FrontendModel, MusicnnClassifier)} | FRAME_NETWORKS
+NETWORKS = {cls.NAME: cls for cls in (VGGishCNN, ShortChunkResNet, CRNN, SampleCNN, FrontendModel, MusicnnClassifier)} | FRAME_NETWORKS | SEPARATION_NETWORKS
 
 
 def build_network(name, **config):
