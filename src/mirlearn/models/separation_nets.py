@@ -258,12 +258,15 @@ class MaskUNet(_Serializable):
         return (n_frames - 1) * self._config["hop_length"]
 
     @torch.inference_mode()
-    def separate(self, y, *, context_frames=32):
+    def separate(self, y, *, context_frames=None):
         """Separate a whole mixture ``(n_channels, n_samples)`` -> ``(n_sources, n_channels,
         n_samples)``. Masks are computed on chunks of ``chunk_frames`` frames, each with
-        ``context_frames`` on both sides, and only their centres kept; then one inverse STFT
-        of the whole masked spectrogram, so chunk borders leave no seam in the waveform."""
+        ``context_frames`` on both sides (default a quarter chunk), and only their centres
+        kept; then one inverse STFT of the whole masked spectrogram, so chunk borders leave
+        no seam in the waveform."""
         c = self._config
+        if context_frames is None:
+            context_frames = c["chunk_frames"] // 4
         y = torch.as_tensor(np.asarray(y, np.float32))
         n = y.shape[-1]
         X = self.stft(y)  # (C, F, T)

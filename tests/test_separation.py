@@ -1,0 +1,307 @@
+"""Source separation: datasets and remixing, the two networks' geometry and guarantees, the
+HPSS baseline, and train / separate / evaluate end to end on synthetic songs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from mirlearn.data.separation import RemixChunks, SongChunks, load_separation, read_song, stem_order
+from mirlearn.errors import ParameterError
+
+SR = 22050
+STEMS = ["drums", "bass", "vocals", "other"]
+TINY_WAVE = {"n_layers": 4, "n_filters": 8, "output_samples": 2048}
+TINY_MASK = {"depth": 2, "n_filters": 4, "chunk_frames": 16}
+
+
+def _song(k, seconds=2.0, sr=SR):
+    """Four synthetic stems: noise bursts, a low sine, a chirp and a high sine; song ``k``
+    changes pitches and tempo."""
+    t = np.arange(int(seconds * sr)) / sr
+    rng = np.random.default_rng(k)
+    drums = np.zeros_like(t)
+    period = int(sr * (0.25 + 0.05 * k))
+    for s in range(0, len(t), period):
+        n = min(2000, len(t) - s)
+        drums[s:s + n] = rng.standard_normal(n) * np.exp(-np.arange(n) / 300)
+    bass = 0.3 * np.sin(2 * np.pi * (55 + 10 * k) * t)
+    vocals = 0.2 * np.sin(2 * np.pi * (300 + 50 * k) * t * (1 + 0.1 * t))
+    other = 0.15 * np.sin(2 * np.pi * (1200 + 100 * k) * t)
+    return {"drums": drums, "bass": bass, "vocals": vocals, "other": other}
+
+
+@pytest.fixture(scope="module")
+def songs_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("stems")
+    for k in range(4):
+        d = root / f"song{k}"
+        d.mkdir()
+        for name, x in _song(k).items():
+            sf.write(d / f"{name}.flac", x.astype(np.float32), SR)
+    return root
+
+
+def _run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "mirlearn", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+# -- data ---------------------------------------------------------------------------------
+
+
+def test_load_separation_folder_and_manifest(songs_dir, tmp_path):
+    songs, stems = load_separation(songs_dir)
+    assert stems == STEMS and [s.name for s in songs] == ["song0", "song1", "song2", "song3"]
+    rows = ["song,vocals,drums,bass,other,split"]
+    for s in songs:
+        rows.append(",".join([s.name] + [s.paths[k] for k in ("vocals", "drums", "bass", "other")] + ["test" if s.name == "song3" else ""]))
+    man = tmp_path / "songs.csv"
+    man.write_text("\n".join(rows) + "\n")
+    m_songs, m_stems = load_separation(man)
+    assert m_stems == STEMS  # the usual order, whatever the column order
+    assert [s.split for s in m_songs] == [None, None, None, "test"]
+    _, two = load_separation(songs_dir, stems=["vocals", "drums"])
+    assert two == ["vocals", "drums"]
+    assert stem_order(["piano", "vocals", "drums", "guitar"]) == ["drums", "vocals", "guitar", "piano"]
+
+
+def test_load_separation_errors(songs_dir, tmp_path):
+    with pytest.raises(ParameterError, match="not in every song"):
+        load_separation(songs_dir, stems=["drums", "piano"])
+    bad = tmp_path / "bad"
+    (bad / "a").mkdir(parents=True)
+    (bad / "b").mkdir()
+    sf.write(bad / "a" / "drums.wav", np.zeros(100, np.float32), SR)
+    sf.write(bad / "a" / "bass.wav", np.zeros(100, np.float32), SR)
+    sf.write(bad / "b" / "drums.wav", np.zeros(100, np.float32), SR)
+    with pytest.raises(ParameterError, match="lack stem"):
+        load_separation(bad)
+    with pytest.raises(ParameterError, match="no song folders"):
+        load_separation(tmp_path / "bad" / "a")
+    man = tmp_path / "m.csv"
+    man.write_text("path,label\nx.wav,a\n")
+    with pytest.raises(ParameterError, match="'song' column"):
+        load_separation(man)
+    man.write_text(f"song,drums,bass,split\ns,{bad}/a/drums.wav,{bad}/a/bass.wav,holdout\n")
+    with pytest.raises(ParameterError, match="split must be"):
+        load_separation(man)
+
+
+def test_read_song_pads_and_accepts_a_silent_stem(tmp_path):
+    d = tmp_path / "s"
+    d.mkdir()
+    sf.write(d / "drums.wav", np.ones(1000, np.float32) * 0.1, SR)
+    sf.write(d / "vocals.wav", np.zeros(990, np.float32), SR)  # an instrumental: silent vocals
+    songs, stems = load_separation(tmp_path)
+    x = read_song(songs[0], stems=stems, sr=SR)
+    assert x.shape == (2, 1, 1000) and not x[1].any()
+    sf.write(d / "drums.wav", np.zeros(1000, np.float32), SR)
+    with pytest.raises(ParameterError, match="every stem is silent"):
+        read_song(songs[0], stems=stems, sr=SR)
+
+
+def test_remix_chunks():
+    # stem j of song k is the constant 10 k + j + 1: a chunk tells where each stem came from
+    tracks = [np.stack([np.full((1, 5000), 10 * k + j + 1, np.float32) for j in range(4)]) for k in range(5)]
+    plain = RemixChunks(tracks, chunk=1000, n_chunks=50, remix=0.0, gain_db=0.0, polarity=False, seed=3)
+    for i in range(50):
+        c = plain[i]
+        assert c.shape == (4, 1, 1000)
+        song = (c[:, 0, 0] - np.arange(1, 5)) / 10
+        assert np.all(song == song[0])  # one song for all stems
+    mixed = RemixChunks(tracks, chunk=1000, n_chunks=50, remix=1.0, gain_db=0.0, polarity=False, seed=3)
+    origins = [tuple((mixed[i][:, 0, 0] - np.arange(1, 5)) // 10) for i in range(50)]
+    assert sum(len(set(o)) > 1 for o in origins) > 30  # most chunks mix songs
+    assert all(np.all(mixed[i][:, 0, 0] % 10 == np.arange(1, 5)) for i in range(50))  # stems stay in their role
+    aug = RemixChunks(tracks, chunk=1000, n_chunks=50, remix=0.0, gain_db=6.0, polarity=True, seed=3)
+    ratios = np.concatenate([aug[i][:, 0, 0] / plain[i][:, 0, 0] for i in range(50)])
+    assert np.all(np.abs(np.abs(ratios) - 1) <= 10 ** (6 / 20) - 1 + 1e-6)
+    assert (ratios < 0).any() and (ratios > 0).any() and np.abs(np.abs(ratios) - 1).max() > 0.1
+    np.testing.assert_array_equal(aug[7], aug[7])  # reproducible
+    first = aug[7]
+    aug.epoch = 1
+    assert not np.array_equal(first, aug[7])  # new chunks every epoch
+    val = SongChunks(tracks[:2], chunk=2000)
+    assert len(val) == 2 * 3 and val[2].shape == (4, 1, 2000) and not val[2][..., 1000:].any()
+
+
+# -- networks -----------------------------------------------------------------------------
+
+
+def test_wave_u_net_geometry_matches_the_paper():
+    from mirlearn.models.separation_nets import WaveUNet
+
+    net = WaveUNet(n_layers=12, n_filters=24, output_samples=16384)
+    assert (net.input_samples, net.output_samples) == (147443, 16389)  # Stoller et al. 2018, M4
+
+
+def test_wave_u_net_difference_output_and_seamless_tiling():
+    import torch
+
+    from mirlearn.models.separation_nets import WaveUNet
+
+    torch.manual_seed(0)
+    net = WaveUNet(**TINY_WAVE).eval()
+    x = torch.randn(2, 1, net.input_samples)
+    with torch.no_grad():
+        est = net(x)
+    assert est.shape == (2, 4, 1, net.output_samples)
+    mix = x[..., net.context:net.context + net.output_samples]
+    torch.testing.assert_close(est.sum(dim=1), mix, atol=1e-5, rtol=0)
+    # a long signal: every output window equals the network on that window's input
+    y = np.random.default_rng(1).standard_normal((1, 3 * net.output_samples + 123)).astype(np.float32)
+    out = net.separate(y)
+    assert out.shape == (4, 1, y.shape[-1])
+    np.testing.assert_allclose(out.sum(axis=0), y, atol=1e-5)
+    s = net.output_samples  # the second window, computed directly
+    with torch.no_grad():
+        direct = net(torch.from_numpy(y[None, :, s - net.context:s - net.context + net.input_samples]))[0]
+    np.testing.assert_allclose(out[..., s:2 * s], direct.numpy(), atol=1e-5)
+
+
+def test_mask_unet_masks_sum_to_one_and_estimates_to_the_mixture():
+    import torch
+
+    from mirlearn.models.separation_nets import MaskUNet
+
+    torch.manual_seed(0)
+    net = MaskUNet(**TINY_MASK).eval()
+    y = np.random.default_rng(2).standard_normal((1, 20000)).astype(np.float32)
+    with torch.no_grad():
+        mag = net.stft(torch.from_numpy(y)).abs()[None, ..., :16]
+        m = net.masks(mag)
+    assert m.shape == (1, 4, 1, 1025, 16)
+    torch.testing.assert_close(m.sum(dim=1), torch.ones_like(m[:, 0]))
+    out = net.separate(y)
+    assert out.shape == (4, 1, 20000)
+    np.testing.assert_allclose(out.sum(axis=0), y, atol=1e-4)
+    with pytest.raises(ParameterError, match="multiples"):
+        MaskUNet(depth=3, chunk_frames=20)
+
+
+def test_hpss_separator_gives_drums_the_percussive_part():
+    from mirlearn.inference.separate import HPSSSeparator
+
+    s = _song(0)
+    mix = sum(s.values()).astype(np.float32)[None]
+    est = HPSSSeparator(stems=STEMS).separate(mix)
+    assert est.shape == (4, 1, mix.shape[-1])
+    np.testing.assert_array_equal(est[1], est[2])  # harmonic part for every non-drum stem
+    corr = lambda a, b: abs(np.dot(a, b)) / np.linalg.norm(a) / np.linalg.norm(b)  # noqa: E731
+    assert corr(est[0, 0], s["drums"]) > corr(est[1, 0], s["drums"])
+    assert corr(est[1, 0], s["bass"] + s["other"] + s["vocals"]) > corr(est[0, 0], s["bass"] + s["other"] + s["vocals"])
+
+
+def test_separation_config_rejects_unknown_keys():
+    from mirlearn.training.separation import resolve_separation_config
+
+    with pytest.raises(ParameterError, match="did you mean 'epochs'"):
+        resolve_separation_config({"epoch": 3})
+    with pytest.raises(ParameterError, match="augment key"):
+        resolve_separation_config({"augment": {"remixing": 0.5}})
+    with pytest.raises(ParameterError, match="loss"):
+        resolve_separation_config({"loss": "sdr"})
+
+
+# -- end to end ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sep_run(songs_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "sep"
+    cfg = out.parent / "sep.yaml"
+    cfg.write_text(json.dumps({"epochs": 2, "chunks_per_epoch": 8, "batch_size": 4, "network": TINY_WAVE, "test_size": 0.25,
+                               "valid_size": 0.25}))
+    r = _run("train", "--task", "separation", "--data", songs_dir, "--model", "wave_u_net", "--config", cfg, "--out", out, "--no-progress")
+    assert r.returncode == 0, r.stderr[-3000:]
+    return out
+
+
+def test_train_separation_writes_a_run(sep_run):
+    m = json.loads((sep_run / "metrics.json").read_text())
+    assert m["task"] == "separation" and m["evaluation"] == "holdout by song"
+    assert set(m["sdr"]) == set(STEMS) | {"mean"}
+    assert len(m["songs"]) == 1 and all(np.isfinite(m["sdr"][s]) for s in STEMS)
+    split = (sep_run / "split.csv").read_text().splitlines()
+    assert sorted(line.rsplit(",", 2)[1] for line in split[1:]) == ["test", "train", "train", "valid"]
+    assert (sep_run / "model" / "bundle.json").is_file()
+
+
+def test_separate_cli_end_to_end(sep_run, songs_dir, tmp_path):
+    clip = tmp_path / "mix.wav"
+    y, _ = sf.read(songs_dir / "song3" / "drums.flac")
+    for s in ("bass", "vocals", "other"):
+        y = y + sf.read(songs_dir / "song3" / f"{s}.flac")[0]
+    y = y[: SR + 777].astype(np.float32)
+    sf.write(clip, y, SR, subtype="FLOAT")
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    r = _run("separate", clip, bad, "--out", tmp_path / "out", "--model", sep_run, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "skipped" in r.stderr and "bad.wav" in r.stderr
+    outs = [sf.read(tmp_path / "out" / "mix" / f"{s}.wav", dtype="float32") for s in STEMS]
+    assert all(sr == SR and len(x) == len(y) for x, sr in outs)
+    np.testing.assert_allclose(sum(x for x, _ in outs), y, atol=1e-4)  # difference output: the stems add up to the input
+    r = _run("separate", clip, "--out", tmp_path / "only", "--model", sep_run, "--stems", "drums", "--no-progress")
+    assert r.returncode == 0 and [p.name for p in (tmp_path / "only" / "mix").iterdir()] == ["drums.wav"]
+    r = _run("separate", clip, "--out", tmp_path / "h", "--method", "hpss", "--no-progress")
+    assert r.returncode == 0 and (tmp_path / "h" / "mix" / "drums.wav").is_file()
+    r = _run("separate", clip, "--out", tmp_path / "x", "--model", sep_run, "--stems", "piano")
+    assert r.returncode != 0 and "piano" in r.stderr
+
+
+def test_evaluate_separation_run_json_and_leaks(sep_run, songs_dir):
+    r = _run("evaluate", sep_run, "--data", songs_dir, "--json")
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)
+    assert set(m["sdr"]) == set(STEMS) | {"mean"} and m["n_items"] == 1
+    assert m["evaluated_on"].startswith("the run's own test split")
+    # the same song scores the same as in training
+    trained = json.loads((sep_run / "metrics.json").read_text())
+    assert m["sdr"]["drums"] == pytest.approx(trained["sdr"]["drums"], abs=1e-4)
+    # a manifest that calls training songs "test" is refused: the model was fitted on them
+    songs, _ = load_separation(songs_dir)
+    man = sep_run.parent / "leak.csv"
+    man.write_text("song,drums,bass,vocals,other,split\n" + "".join(
+        f"{s.name},{s.paths['drums']},{s.paths['bass']},{s.paths['vocals']},{s.paths['other']},test\n" for s in songs))
+    r = _run("evaluate", sep_run, "--data", man)
+    assert r.returncode != 0 and "fit or select" in r.stderr
+
+
+def test_separation_bundle_is_data_only(sep_run, tmp_path):
+    import shutil
+
+    import torch
+
+    from mirlearn.inference.bundle import BundleError
+    from mirlearn.inference.separate import load_separation_bundle
+
+    b = load_separation_bundle(sep_run)
+    assert b.stems == STEMS and b.network == "wave_u_net"
+    evil = tmp_path / "evil"
+    shutil.copytree(sep_run / "model", evil)
+    torch.save({"weights": object()}, evil / "model.pt")  # a pickle with an arbitrary object
+    with pytest.raises(BundleError, match="plain weights"):
+        load_separation_bundle(evil)
+
+
+def test_separate_and_train_help():
+    r = _run("separate", "--help")
+    assert r.returncode == 0 and "--stems" in r.stdout and "hpss" in r.stdout
+    r = _run("train", "--help")
+    assert "separation" in r.stdout
+
+
+def test_train_mask_unet_runs(songs_dir, tmp_path):
+    from mirlearn.training.separation import train_separation
+
+    m = train_separation(songs_dir, "mask_unet", tmp_path / "mask", progress=False, echo=lambda s: None,
+                         overrides={"epochs": 1, "chunks_per_epoch": 4, "batch_size": 2, "network": TINY_MASK, "folds": 4,
+                                    "final_model": False})
+    assert m["evaluation"] == "4-fold cross-validation by song" and len(m["songs"]) == 4 and len(m["folds"]) == 4
+    assert not (tmp_path / "mask" / "model").exists()
