@@ -199,18 +199,65 @@ def train_network(net, cfg, *, train_files, train_targets, valid_files, valid_ta
     valid_dl = DataLoader(valid_ds, batch_size=cfg["batch_size"], shuffle=False, **loaders)
     module = _lightning_module(net, multilabel=multilabel, lr=cfg["lr"], weight_decay=cfg["weight_decay"], epochs=cfg["epochs"],
                                backbone_lr=cfg.get("backbone_lr", 1.0))
+    trainer, history = fit_best(module, train_dl, valid_dl, cfg, out_dir, progress=progress)
+    net.eval()
+    extra = {"chunk_frames": int(chunk_frames), "norm_mean": mean, "norm_std": std, "epochs_run": trainer.current_epoch,
+             "input": "waveform" if waveform else "logmel"}
+    return extra, history, trainer.global_rank
+
+
+def loss_module(net, batch_loss, *, lr, weight_decay, epochs, optimizer="adamw", on_train_epoch_start=None):
+    """A thin LightningModule around ``net``: ``batch_loss(net, batch, stage)`` gives the
+    loss of a batch (``stage`` is ``'train'`` or ``'val'``), logged per epoch as
+    ``train_loss``/``val_loss``; Adam(W) with a cosine schedule over ``epochs``;
+    ``on_train_epoch_start(module)`` runs before each training epoch."""
+    import lightning as L
+    import torch
+
+    opt_cls = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam}[optimizer]
+
+    class LossModule(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = net
+
+        def _step(self, batch, stage):
+            loss = batch_loss(self.net, batch, stage)
+            n = len(batch[0]) if isinstance(batch, (list, tuple)) else len(batch)
+            self.log(f"{stage}_loss", loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=n, sync_dist=True)
+            return loss
+
+        def on_train_epoch_start(self):
+            if on_train_epoch_start is not None:
+                on_train_epoch_start(self)
+
+        def training_step(self, batch, batch_idx):
+            return self._step(batch, "train")
+
+        def validation_step(self, batch, batch_idx):
+            return self._step(batch, "val")
+
+        def configure_optimizers(self):
+            opt = opt_cls(self.parameters(), lr=lr, weight_decay=weight_decay)
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
+            return {"optimizer": opt, "lr_scheduler": sched}
+
+    return LossModule()
+
+
+def fit_best(module, train_dl, valid_dl, cfg, out_dir, *, progress=True):
+    """Fit ``module`` with :func:`make_trainer`, then load the best checkpoint (lowest
+    validation loss) back into it. Returns ``(trainer, history)``."""
+    import torch
+
     trainer, ckpt = make_trainer(cfg, out_dir, progress=progress)
     trainer.fit(module, train_dl, valid_dl)
     best = trainer.strategy.broadcast(ckpt.best_model_path)  # rank 0 saved it
     if best:
         # the checkpoint this run just wrote; its weights are all that is read back
-        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
-        module.load_state_dict(state)
-    net.eval()
-    history = _history(out_dir / "logs" / "metrics.csv") if trainer.is_global_zero else []
-    extra = {"chunk_frames": int(chunk_frames), "norm_mean": mean, "norm_std": std, "epochs_run": trainer.current_epoch,
-             "input": "waveform" if waveform else "logmel"}
-    return extra, history, trainer.global_rank
+        module.load_state_dict(torch.load(best, map_location="cpu", weights_only=True)["state_dict"])
+    history = _history(Path(out_dir) / "logs" / "metrics.csv") if trainer.is_global_zero else []
+    return trainer, history
 
 
 def make_trainer(cfg, out_dir, *, progress=True):

@@ -235,36 +235,18 @@ def _pitch_ce(logits, targets, mask=None):
 
 
 def _frame_module(net, loss_fn, *, lr, weight_decay, epochs):
-    import lightning as L
     import torch
 
-    class FrameModule(L.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.net = net
+    from .deep import loss_module
 
-        def _step(self, batch, stage):
-            x, y, m = batch
-            if stage == "train" and hasattr(self.net, "member_forward"):
-                # an ensemble: each member fits the targets on its own
-                loss = torch.stack([loss_fn(o, y, mask=m) for o in self.net.member_forward(x)]).mean()
-            else:
-                loss = loss_fn(self.net(x), y, mask=m)
-            self.log(f"{stage}_loss", loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=len(x), sync_dist=True)
-            return loss
+    def batch_loss(net, batch, stage):
+        x, y, m = batch
+        if stage == "train" and hasattr(net, "member_forward"):
+            # an ensemble: each member fits the targets on its own
+            return torch.stack([loss_fn(o, y, mask=m) for o in net.member_forward(x)]).mean()
+        return loss_fn(net(x), y, mask=m)
 
-        def training_step(self, batch, batch_idx):
-            return self._step(batch, "train")
-
-        def validation_step(self, batch, batch_idx):
-            return self._step(batch, "val")
-
-        def configure_optimizers(self):
-            opt = torch.optim.AdamW(self.parameters(), lr=lr, weight_decay=weight_decay)
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
-            return {"optimizer": opt, "lr_scheduler": sched}
-
-    return FrameModule()
+    return loss_module(net, batch_loss, lr=lr, weight_decay=weight_decay, epochs=epochs)
 
 
 def _norm(files):
@@ -291,7 +273,7 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
     from ..inference.frames import FrameBundle
     from ..models.neural import build_network
     from ..nn.losses import build_loss
-    from .deep import _history, make_trainer
+    from .deep import fit_best
 
     if not valid:
         raise ParameterError("frame-level training needs validation files (early stopping, post-processing search); add data or raise valid_size")
@@ -332,13 +314,8 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
     train_dl = DataLoader(train_ds, batch_size=cfg["batch_size"], shuffle=True, generator=g, drop_last=len(train_ds) > cfg["batch_size"], **kw)
     valid_dl = DataLoader(valid_ds, batch_size=cfg["batch_size"], shuffle=False, **kw)
     module = _frame_module(net, loss_fn, lr=cfg["lr"], weight_decay=cfg["weight_decay"], epochs=cfg["epochs"])
-    trainer, ckpt = make_trainer(cfg, out_dir, progress=progress)
-    trainer.fit(module, train_dl, valid_dl)
-    best = trainer.strategy.broadcast(ckpt.best_model_path)
-    if best:
-        module.load_state_dict(torch.load(best, map_location="cpu", weights_only=True)["state_dict"])
+    trainer, history = fit_best(module, train_dl, valid_dl, cfg, out_dir, progress=progress)
     net.eval()
-    history = _history(Path(out_dir) / "logs" / "metrics.csv") if trainer.is_global_zero else []
     bundle = FrameBundle(
         task=task, classes=list(cfg["classes"]), network=net.NAME, network_config=net.get_config(), features=dict(cfg["features"]),
         norm_mean=mean, norm_std=std, postprocess={}, state_dict=net.state_dict(),

@@ -111,39 +111,20 @@ def _items(songs, stems):
 
 
 def _module(net, *, loss, lr, weight_decay, epochs):
-    import lightning as L
-    import torch
     import torch.nn.functional as F
+
+    from .deep import loss_module
 
     loss_fn = F.l1_loss if loss == "l1" else F.mse_loss
 
-    class SeparationModule(L.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.net = net
+    def batch_loss(net, batch, stage):
+        return loss_fn(*net.training_pair(batch))
 
-        def _step(self, batch, stage):
-            est, target = self.net.training_pair(batch)
-            value = loss_fn(est, target)
-            self.log(f"{stage}_loss", value, prog_bar=True, on_epoch=True, on_step=False, batch_size=len(batch), sync_dist=True)
-            return value
+    def new_chunks(module):  # new random chunks every epoch, reproducibly
+        module.trainer.train_dataloader.dataset.epoch = module.current_epoch
 
-        def on_train_epoch_start(self):
-            ds = self.trainer.train_dataloader.dataset
-            ds.epoch = self.current_epoch  # new random chunks every epoch, reproducibly
-
-        def training_step(self, batch, batch_idx):
-            return self._step(batch, "train")
-
-        def validation_step(self, batch, batch_idx):
-            return self._step(batch, "val")
-
-        def configure_optimizers(self):
-            opt = torch.optim.Adam(self.parameters(), lr=lr, weight_decay=weight_decay)
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
-            return {"optimizer": opt, "lr_scheduler": sched}
-
-    return SeparationModule()
+    return loss_module(net, batch_loss, lr=lr, weight_decay=weight_decay, epochs=epochs, optimizer="adam",
+                       on_train_epoch_start=new_chunks)
 
 
 def _chunk_samples(net):
@@ -160,7 +141,7 @@ def fit_separation_model(model, train, valid, cfg, *, stems, out_dir, progress=T
     from ..data.separation import RemixChunks, SongChunks
     from ..inference.separate import SeparationBundle
     from ..models.neural import build_network
-    from .deep import _history, make_trainer
+    from .deep import fit_best
 
     if not valid:
         raise ParameterError("separation training needs validation songs (early stopping); add songs or raise valid_size")
@@ -177,13 +158,8 @@ def fit_separation_model(model, train, valid, cfg, *, stems, out_dir, progress=T
     train_dl = DataLoader(train_ds, batch_size=cfg["batch_size"], shuffle=True, generator=g, drop_last=True, **kw)
     valid_dl = DataLoader(valid_ds, batch_size=cfg["batch_size"], shuffle=False, **kw)
     module = _module(net, loss=cfg["loss"], lr=cfg["lr"], weight_decay=cfg["weight_decay"], epochs=cfg["epochs"])
-    trainer, ckpt = make_trainer(cfg, out_dir, progress=progress)
-    trainer.fit(module, train_dl, valid_dl)
-    best = trainer.strategy.broadcast(ckpt.best_model_path)
-    if best:
-        module.load_state_dict(torch.load(best, map_location="cpu", weights_only=True)["state_dict"])
+    trainer, history = fit_best(module, train_dl, valid_dl, cfg, out_dir, progress=progress)
     net.eval()
-    history = _history(Path(out_dir) / "logs" / "metrics.csv") if trainer.is_global_zero else []
     bundle = SeparationBundle(network=model, network_config=net.get_config(), stems=list(stems), sr=int(cfg["sr"]),
                               state_dict=net.state_dict(),
                               info=dict(epochs_run=int(trainer.current_epoch), n_train=len(train), n_valid=len(valid),
