@@ -16,7 +16,8 @@ from the true stems, power 2: the ceiling, for reference only; it sees the answe
 learned model under each augmentation condition: ``all`` (cross-song remixing, random gains,
 random polarity), ``-X`` (all but X) and ``none``.
 
-Results go to ``--out`` (JSON: every song's scores) and a Markdown table on stdout. Each
+Results go to ``--out`` (JSON: every song's scores) and a Markdown table on stdout;
+``--report A.json B.json`` prints the table of finished results only. Each
 training reuses nothing from another, so a run can be repeated piece by piece with
 ``--models``/``--conditions``/``--seeds``; finished pieces of the same code are read back
 from ``bench/work/separation`` instead of retrained.
@@ -33,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 from _common import ROOT, code_digest
+
+STEMS_ORDER = ["drums", "bass", "vocals", "other"]
 
 CONDITIONS = {
     "all": {},
@@ -93,7 +96,17 @@ def main():
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="training config overrides (YAML values)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "separation.json"))
     ap.add_argument("--work", default=str(ROOT / "bench" / "work" / "separation"))
+    ap.add_argument("--report", nargs="+", metavar="RESULTS.json", help="only print the table of finished results (no training)")
     args = ap.parse_args()
+    if args.report:
+        merged, codes = {}, set()
+        for f in args.report:
+            d = json.loads(Path(f).read_text())
+            merged.update(d["results"])
+            codes.add(d["code"])
+        print(f"# code {', '.join(sorted(codes))}")
+        print(table(merged, STEMS_ORDER))
+        return
 
     import torch
 
@@ -191,6 +204,9 @@ def table(results, stems):
         cells = []
         for s in stems + ["mean"]:
             v = np.array([r["sdr"][s] if r["sdr"][s] is not None else np.nan for r in rs], float)
+            if len(v) > 1 and len(v) < 3:
+                cells.append(f"{v.mean():.2f} (n={len(v)})")
+                continue
             cells.append(f"{v.mean():.2f}" if len(v) == 1 else f"{v.mean():.2f} ± {v.std(ddof=1):.2f}")
         lines.append(f"| {g.replace('|', ' ')} | " + " | ".join(cells) + f" | {len(rs) if '|' in g else '-'} |")
     return "\n".join(lines)
