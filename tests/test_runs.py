@@ -224,7 +224,7 @@ def test_one_registry_names_every_model():
 
     assert set(CLASSIC_MODELS) == {n for n, s in MODELS.items() if s.family == "classic"}
     # wrappers around a named network (a front-end before it, an ensemble of it) are not models of their own
-    assert set(NETWORKS) - {"frontend_model", "ensemble"} == {n for n, s in MODELS.items() if s.family in ("deep", "frame")}
+    assert set(NETWORKS) - {"frontend_model", "ensemble"} == {n for n, s in MODELS.items() if s.family in ("deep", "frame", "separation")}
     from mirlearn.detection import BASELINES
 
     assert set(BASELINES) == {n for n, s in MODELS.items() if s.family == "baseline"}

@@ -290,6 +290,11 @@ def test_separation_bundle_is_data_only(sep_run, tmp_path):
         load_separation_bundle(evil)
 
 
+def test_separation_models_need_the_task(songs_dir, tmp_path):
+    r = _run("train", "--data", songs_dir, "--model", "wave_u_net", "--out", tmp_path / "x")
+    assert r.returncode != 0 and "--task separation" in r.stderr
+
+
 def test_separate_and_train_help():
     r = _run("separate", "--help")
     assert r.returncode == 0 and "--stems" in r.stdout and "hpss" in r.stdout

@@ -523,8 +523,8 @@ def _cmd_train(args):
         from ..features.embeddings import EMBEDDING_FEATURES
 
         for spec in MODELS.values():
-            print(f"{spec.name:20s} {spec.family:8s} {spec.description}")
-        print(f"{'EMBEDDING+HEAD':20s} {'classic':8s} a classic head on pretrained embeddings, e.g. musicnn_msd+logreg; "
+            print(f"{spec.name:20s} {spec.family:10s} {spec.description}")
+        print(f"{'EMBEDDING+HEAD':20s} {'classic':10s} a classic head on pretrained embeddings, e.g. musicnn_msd+logreg; "
               f"EMBEDDING: {', '.join(EMBEDDING_FEATURES)}")
         return 0
     if args.list_frontends:

@@ -21,9 +21,9 @@ class ModelSpec:
     Attributes
     ----------
     name : str
-    family : {'classic', 'deep', 'frame', 'baseline'}
+    family : {'classic', 'deep', 'frame', 'baseline', 'separation'}
         ``frame`` networks and non-learned ``baseline`` detectors are trained with
-        ``--task`` (onsets, drums, pitch).
+        ``--task`` (onsets, drums, pitch); ``separation`` networks with ``--task separation``.
     description : str
     defaults : dict
         Configuration defaults that differ from the family's (features for classic
@@ -111,6 +111,20 @@ MODELS = {
             "monophonic f0 as classification over 20-cent bins, harmonic stacking (--task pitch)",
             {"task": "pitch"},
             "Kim, Salamon, Li & Bello, CREPE: a convolutional representation for pitch estimation, ICASSP 2018",
+        ),
+        ModelSpec(
+            "wave_u_net",
+            "separation",
+            "Wave-U-Net on raw waveforms: valid convolutions, decimation, linear upsampling, difference output (--task separation)",
+            {"task": "separation"},
+            "Stoller, Ewert & Dixon, Wave-U-Net: a multi-scale neural network for end-to-end audio source separation, ISMIR 2018",
+        ),
+        ModelSpec(
+            "mask_unet",
+            "separation",
+            "spectrogram U-Net predicting soft masks that sum to one, mixture phase, exact iSTFT (--task separation)",
+            {"task": "separation"},
+            "Jansson et al., Singing voice separation with deep U-Net convolutional networks, ISMIR 2017",
         ),
         ModelSpec("spectral_flux", "baseline", "non-learned onset detection: spectral flux, peak picking tuned on validation (--task onsets)",
                   {"task": "onsets"}, "Dixon, Onset detection revisited, DAFx 2006"),

@@ -158,8 +158,9 @@ def train_run(data, model, out, *, config_file=None, overrides=None, overwrite=F
         The content of ``metrics.json`` (None on DDP ranks other than 0).
     """
     spec = get_model_spec(model)
-    if spec.family in ("frame", "baseline"):
-        raise ParameterError(f"{model} is a frame-level model: train it with --task {spec.defaults['task']}")
+    if spec.family in ("frame", "baseline", "separation"):
+        level = "a source-separation" if spec.family == "separation" else "a frame-level"
+        raise ParameterError(f"{model} is {level} model: train it with --task {spec.defaults['task']}")
     file_cfg = load_config(config_file) if config_file else {}
     if file_cfg.get("model") not in (None, model):
         raise ParameterError(f"the config file names model {file_cfg['model']!r} but --model is {model!r}")
