@@ -188,6 +188,29 @@ def _check_versions(meta, kind):
         )
 
 
+def read_weights_folder(folder, *, fmt, what):
+    """``(meta, state_dict)`` of a network bundle folder: ``bundle.json`` whose ``format`` is
+    ``fmt``, and ``model.pt`` loaded as plain tensors (``weights_only``): data, never code.
+    ``what`` names the kind of model in error messages."""
+    import torch
+
+    folder = Path(folder)
+    meta_path = folder / "bundle.json"
+    if not meta_path.is_file():
+        raise BundleError(f"{folder}: no bundle.json; is this a {what} folder?")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{meta_path}: unreadable ({exc})") from None
+    if meta.get("format") != fmt:
+        raise BundleError(f"{meta_path}: not a {what} bundle (format {meta.get('format')!r})")
+    try:
+        state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - a crafted or damaged file: refuse, run nothing
+        raise BundleError(f"{folder / 'model.pt'}: cannot be loaded as plain weights ({type(exc).__name__}: {exc})") from None
+    return meta, state
+
+
 def _load_classic(folder, trust):
     skops_file = folder / "estimator.skops"
     if skops_file.is_file():

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..fileio import atomic_write_text
 from ..features.frames import frame_features
-from .bundle import BundleError, versions
+from .bundle import read_weights_folder, versions
 
 __all__ = ["FrameBundle", "load_frame_bundle", "decode_pitch", "pitch_bins_hz"]
 
@@ -166,22 +166,7 @@ class FrameBundle:
 
 def load_frame_bundle(folder):
     """Load a frame bundle saved by :meth:`FrameBundle.save` (data only)."""
-    import torch
-
-    folder = Path(folder)
-    meta_path = folder / "bundle.json"
-    if not meta_path.is_file():
-        raise BundleError(f"{folder}: no bundle.json; is this a frame-level model folder (RUN_DIR/model)?")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{meta_path}: unreadable ({exc})") from None
-    if meta.get("format") != "mirlearn-frame-bundle":
-        raise BundleError(f"{meta_path}: not a frame-level bundle (format {meta.get('format')!r})")
-    try:
-        state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - a crafted or damaged file: refuse, run nothing
-        raise BundleError(f"{folder / 'model.pt'}: cannot be loaded as plain weights ({type(exc).__name__}: {exc})") from None
+    meta, state = read_weights_folder(folder, fmt="mirlearn-frame-bundle", what="frame-level model (RUN_DIR/model)")
     return FrameBundle(
         task=meta["task"], classes=meta["classes"], network=meta["network"], network_config=meta["network_config"],
         features=meta["features"], norm_mean=np.asarray(meta["norm_mean"], np.float32), norm_std=np.asarray(meta["norm_std"], np.float32),

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import AudioError, ParameterError
 from ..fileio import atomic_write_text
-from .bundle import BundleError, versions
+from .bundle import read_weights_folder, versions
 
 __all__ = ["SeparationBundle", "HPSSSeparator", "load_separation_bundle", "resolve_separator", "separate_files", "Separation",
            "BASELINE_METHODS", "shipped_separation_dir"]
@@ -77,24 +77,11 @@ class SeparationBundle:
 def load_separation_bundle(folder):
     """Load a bundle saved by :meth:`SeparationBundle.save` (a run directory or its
     ``model/`` folder); data only."""
-    import torch
-
     folder = Path(folder)
     if not (folder / "bundle.json").is_file() and (folder / "model" / "bundle.json").is_file():
         folder = folder / "model"
-    meta_path = folder / "bundle.json"
-    if not meta_path.is_file():
-        raise BundleError(f"{folder}: no bundle.json; is this a separation run directory (RUN_DIR or RUN_DIR/model)?")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{meta_path}: unreadable ({exc})") from None
-    if meta.get("format") != "mirlearn-separation-bundle":
-        raise BundleError(f"{meta_path}: not a separation model (format {meta.get('format')!r})")
-    try:
-        state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - a crafted or damaged file: refuse, run nothing
-        raise BundleError(f"{folder / 'model.pt'}: cannot be loaded as plain weights ({type(exc).__name__}: {exc})") from None
+    meta, state = read_weights_folder(folder, fmt="mirlearn-separation-bundle",
+                                      what="separation model (RUN_DIR or RUN_DIR/model)")
     return SeparationBundle(network=meta["network"], network_config=meta["network_config"], stems=list(meta["stems"]),
                             sr=int(meta["sr"]), state_dict=state, info=meta.get("info", {}))
 
