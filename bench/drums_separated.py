@@ -31,7 +31,6 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, code_digest, mean_std, train_once  # noqa: E402

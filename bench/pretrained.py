@@ -5,6 +5,7 @@ their cards. Every model is trained on CPU by this command (a GPU only makes it 
     python bench/pretrained.py --task drums    # MDB Drums stems + their full mixtures, 2 songs held out,
                                                # + 12 synthetic tracks from Hydrogen kits (training only)
     python bench/pretrained.py --task pitch    # melodies rendered from FluidR3 (+ augmented), tested on TimGM6mb
+    python bench/pretrained.py --task separation  # mdb-stems-dev: drums, bass, vocals, other; 2 songs held out
     python bench/pretrained.py --task instrument  # single notes of 14 instruments from 3 SoundFonts and freepats'
                                                   # real samples (+ augmented); checked on lmms-common's recordings
 
@@ -46,6 +47,11 @@ DATA_NOTES = {
 }
 
 
+DATA_NOTES["separation"] = (
+    "mdb-stems-dev: 8 MedleyDB songs (Bittner et al., ISMIR 2014) as four stems (drums, bass, vocals, other; 22,050 Hz "
+    "mono; the mixture is their sum). Licence: CC BY-NC-SA 4.0. The weights are derived from NC-licensed data: use them "
+    "non-commercially, and share derivatives alike.")
+
 DATA_NOTES["instrument"] = (
     "single notes (every 3rd pitch of each instrument's range, velocities 64 and 110, 1 s held + 0.5 s release) of 14 "
     "General MIDI instruments (the 12 of `mirlearn.data.render.INSTRUMENTS`, voice_oohs and lead_1_square: every NSynth "
@@ -67,6 +73,8 @@ HELD_OUT = {
     "onsets": "fold 3 of Böck's 8-fold split (the 40 files of 8-fold_cv_random_3.fold) is the test part; the validation part is carved from folds 0-2",
     "drums": "the last two songs in alphabetical order (stem and mixture each) are the test part; validation songs are carved from the other six",
     "pitch": "the TimGM6mb melodies are the test part (another SoundFont's samples of the same instruments)",
+    "separation": ("the last two songs in alphabetical order (MusicDelta_Rockabilly and MusicDelta_SpeedMetal, the drum "
+                   "model's test songs too) are the test part; the validation song is carved from the other six"),
     "instrument": ("15 % of the notes, by whole groups (a note's velocities and augmented copies and the pitches that play "
                    "one recorded sample), of all four sources; validation 10 %, carved the same way from the rest"),
 }
@@ -99,6 +107,14 @@ def drums_manifest(work):
         render_drum_tracks(syn.parent, n_tracks=12, backing_soundfont="/usr/share/sounds/sf2/FluidR3_GM.sf2", seed=0, progress=False)
     out += [(str(syn.parent / r["path"]), str(syn.parent / r["annotation"]), "train", r["group"]) for r in csv.DictReader(open(syn))]
     return _write(work / "drums.csv", ["path", "annotation", "split", "group"], out)
+
+
+def separation_manifest(work):
+    songs = sorted(p for p in (SHARED / "mdb-stems-dev").iterdir() if p.is_dir())
+    stems = ["drums", "bass", "vocals", "other"]
+    rows = [(p.name, *(str(next(p.glob(f"{s}.*"))) for s in stems), "test" if k >= len(songs) - 2 else "train")
+            for k, p in enumerate(songs)]
+    return _write(work / "separation.csv", ["song", *stems, "split"], rows)
 
 
 def pitch_manifest(work):
@@ -209,6 +225,52 @@ def _write(path, header, rows):
     return path
 
 
+def separation_card(run, command):
+    """The card of the separation model: its held-out median SDR per stem beside the floor
+    (the mixture itself) and HPSS on the same songs."""
+    from mirlearn.data.separation import load_separation, read_song
+    from mirlearn.evaluation.separation import median_over_songs, score_songs
+    from mirlearn.inference.separate import HPSSSeparator
+    from separation import _Mixture
+
+    m = json.loads((run / "metrics.json").read_text())
+    b = json.loads((run / "model" / "bundle.json").read_text())
+    size = (run / "model" / "model.pt").stat().st_size
+    stems = m["stems"]
+    test = [r["song"] for r in m["songs"]]
+    songs, _ = load_separation(run.parent / "separation.csv")
+    songs = [s for s in songs if s.name in test]
+    tracks = [read_song(s, stems=stems, sr=m["sr"]) for s in songs]
+    rows = {"mixture (the floor)": median_over_songs(score_songs(_Mixture(len(stems)), tracks, test, stems=stems, sr=m["sr"])[0]),
+            "HPSS": median_over_songs(score_songs(HPSSSeparator(stems=stems, sr=m["sr"]), tracks, test, stems=stems, sr=m["sr"])[0]),
+            f"**{b['network']} (this model)**": m}
+    head = "| estimate | " + " | ".join(stems) + " | mean |\n" + "|---" * (len(stems) + 2) + "|"
+    body = "\n".join(f"| {k} | " + " | ".join(f"{r['sdr'][s]:.2f}" for s in [*stems, "mean"]) + " |" for k, r in rows.items())
+    return f"""# Shipped separation model
+
+`mirlearn separate AUDIO... --out DIR`: {', '.join(stems)} from a music mixture, written as
+`DIR/<file>/<stem>.wav` at the input's rate and length. The estimates sum back to the input
+(softmax masks over the stems, the mixture's phase, an exact inverse STFT).
+
+- Network: `{b['network']}`, configuration `{json.dumps(b['network_config'])}`; {size / 1e6:.2f} MB of float32
+  weights; a bundle of data (`bundle.json` + `model.pt`, loaded with `weights_only`).
+- Trained by: `{command}` (configuration: `configs/pretrained/separation.yaml`), {date.today()}, on CPU.
+- Data: {DATA_NOTES['separation']}
+- Licence of the weights: ISC, as mirlearn, subject to the data terms above.
+
+## Held-out songs ({HELD_OUT['separation']})
+
+Median SDR (dB, BSS Eval v4: 1 s frames, median over frames, then over the {len(test)} songs: {', '.join(test)}):
+
+{head}
+{body}
+
+Two songs, one seed: a rough check. The 4-fold cross-validation over all 8 songs, with seeds, and the
+speed on one core are in docs/benchmarks.md. Six training songs are very little data: expect
+leakage between stems on music unlike these rock/pop songs.
+"""
+
+
 def card(task, run, command):
     m = json.loads((run / "metrics.json").read_text())
     b = json.loads((run / "model" / "bundle.json").read_text())
@@ -241,13 +303,13 @@ Cross-validated scores of the same network are in docs/benchmarks.md.
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--task", required=True, choices=["onsets", "drums", "pitch", "instrument"])
+    ap.add_argument("--task", required=True, choices=["onsets", "drums", "pitch", "separation", "instrument"])
     ap.add_argument("--work", type=Path, default=ROOT / "runs" / "pretrained")
     args = ap.parse_args()
     work = args.work / args.task
     work.mkdir(parents=True, exist_ok=True)
     man = {"onsets": onsets_manifest, "drums": drums_manifest, "pitch": pitch_manifest,
-           "instrument": instrument_manifest}[args.task](work)
+           "separation": separation_manifest, "instrument": instrument_manifest}[args.task](work)
     run = work / "run"
     task = ["--model", "cnn"] if args.task == "instrument" else ["--task", args.task]
     cmd = [sys.executable, "-m", "mirlearn", "train", *task, "--data", str(man), "--config",
@@ -266,6 +328,8 @@ def main():
         meta["extra"]["families"] = family_map(meta["classes"])
         (dest / "bundle.json").write_text(json.dumps(meta, indent=2))
         (dest / "CARD.md").write_text(instrument_card(run, dest, command))
+    elif args.task == "separation":
+        (dest / "CARD.md").write_text(separation_card(run, command))
     else:
         (dest / "CARD.md").write_text(card(args.task, run, command))
     print(f"shipped {dest}")

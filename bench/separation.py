@@ -14,7 +14,10 @@ Methods: ``mixture`` (the mixture itself as every stem's estimate: the floor), `
 (percussive -> drums, harmonic -> each other stem), ``oracle_irm`` (the ideal ratio mask
 from the true stems, power 2: the ceiling, for reference only; it sees the answer) and each
 learned model under each augmentation condition: ``all`` (cross-song remixing, random gains,
-random polarity), ``-X`` (all but X) and ``none``.
+random polarity), ``-X`` (all but X), ``none``, and ``all+synthetic``: ``all`` with
+``--synthetic`` songs rendered from a SoundFont and Hydrogen kits
+(:func:`mirlearn.data.separation.render_songs`, seed 0) added to every fold's training songs
+(never to validation or test). ``all+synthetic`` is only run when asked for by name.
 
 Results go to ``--out`` (JSON: every song's scores) and a Markdown table on stdout;
 ``--report A.json B.json`` prints the table of finished results only. Each
@@ -43,6 +46,7 @@ CONDITIONS = {
     "-gain": {"gain_db": 0.0},
     "-polarity": {"polarity": False},
     "none": {"remix": 0.0, "gain_db": 0.0, "polarity": False},
+    "all+synthetic": {},
 }
 
 
@@ -91,7 +95,8 @@ def main():
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "mdb-stems-dev"))
     ap.add_argument("--models", default="wave_u_net,mask_unet")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--conditions", default=",".join(CONDITIONS))
+    ap.add_argument("--conditions", default=",".join(c for c in CONDITIONS if "synthetic" not in c))
+    ap.add_argument("--synthetic", type=int, default=8, help="synthetic songs (20 s each) of the all+synthetic condition")
     ap.add_argument("--baselines", default="mixture,hpss,oracle_irm")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="training config overrides (YAML values)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "separation.json"))
@@ -128,6 +133,14 @@ def main():
     names = [s.name for s in songs]
     folds = folds_of(len(songs))
     work = Path(args.work)
+    synthetic = []
+    if any("synthetic" in c for c in args.conditions.split(",")):
+        from mirlearn.data.separation import render_songs
+
+        folder = work / f"synthetic-{args.synthetic}"
+        if not folder.is_dir():
+            render_songs(folder, n_songs=args.synthetic, seconds=20.0, sr=sr, seed=0, progress=False)
+        synthetic = [read_song(s, stems=stems, sr=sr) for s in load_separation(folder, stems=stems)[0]]
     results = {}
     if Path(args.out).is_file():
         old = json.loads(Path(args.out).read_text())
@@ -170,11 +183,12 @@ def main():
                     tr, va = _carve(names, rest, 1 / len(rest), seed=k, salt=11)  # one validation song, fixed per fold
                     run = work / model / cond / f"seed{seed}" / f"fold{k}"
                     stamp = run / "stamp.json"
-                    want = {"code": digest, "cfg": cfg}
+                    want = {"code": digest, "cfg": cfg, "synthetic": args.synthetic if "synthetic" in cond else 0}
                     if stamp.is_file() and json.loads(stamp.read_text()) == json.loads(json.dumps(want)):
                         bundle = load_separation_bundle(run / "model")
                     else:
-                        bundle, _, _ = fit_separation_model(model, [tracks[i] for i in tr], [tracks[i] for i in va], cfg, stems=stems,
+                        extra = synthetic if "synthetic" in cond else []
+                        bundle, _, _ = fit_separation_model(model, [tracks[i] for i in tr] + extra, [tracks[i] for i in va], cfg, stems=stems,
                                                             out_dir=run, progress=False)
                         bundle.save(run / "model")
                         stamp.write_text(json.dumps(want))
@@ -182,7 +196,7 @@ def main():
                     ps, _ = score_songs(bundle, [tracks[i] for i in te], [names[i] for i in te], stems=stems, sr=sr)
                     per_song += [dict(r, fold=k) for r in ps]
                 results[key] = {"songs": per_song, **median_over_songs(per_song), "seconds": time.perf_counter() - t0,
-                                "epochs_run": epochs, "config": cfg}
+                                "epochs_run": epochs, "config": cfg, "synthetic_songs": args.synthetic if "synthetic" in cond else 0}
                 print(f"{key}: {results[key]['sdr']} ({results[key]['seconds']:.0f} s)", flush=True)
                 Path(args.out).parent.mkdir(parents=True, exist_ok=True)
                 Path(args.out).write_text(json.dumps(jsonable({"code": digest, "results": results}), indent=1) + "\n")

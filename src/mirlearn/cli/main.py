@@ -294,7 +294,7 @@ def build_parser():
                           "mirlearn's models never hold); only for bundles whose source you trust as you would trust code"))
     pr.set_defaults(func=_cmd_predict)
 
-    ds = sub.add_parser("datasets", help="build datasets (render-notes, render-melodies, render-drums)")
+    ds = sub.add_parser("datasets", help="build datasets (render-notes, render-melodies, render-drums, render-stems)")
     dsub = ds.add_subparsers(dest="datasets_command", metavar="ACTION")
     rn = dsub.add_parser(
         "render-notes",
@@ -363,6 +363,21 @@ def build_parser():
     rd.add_argument("--seed", type=int, default=0)
     rd.add_argument("--no-progress", action="store_true")
     rd.set_defaults(func=_cmd_render_drums)
+    rs = dsub.add_parser(
+        "render-stems",
+        help="render synthetic songs as drums/bass/vocals/other stems (separation training data)",
+        description="Songs with one tempo, key and chord progression: a groove on a Hydrogen kit (Debian hydrogen-data), a "
+                    "bass line, chords and a voice-like melody from a General MIDI SoundFont; written as "
+                    "OUT/synth_NNN/{drums,bass,vocals,other}.wav, a dataset for 'mirlearn train --task separation'.",
+    )
+    rs.add_argument("--out", required=True, metavar="DIR")
+    rs.add_argument("--songs", type=int, default=8)
+    rs.add_argument("--seconds", type=float, default=20.0)
+    rs.add_argument("--soundfont", default="/usr/share/sounds/sf2/FluidR3_GM.sf2", metavar="FILE")
+    rs.add_argument("--kits", default=None, metavar="DIR", help="folder of Hydrogen kits (default /usr/share/hydrogen/data/drumkits)")
+    rs.add_argument("--seed", type=int, default=0)
+    rs.add_argument("--no-progress", action="store_true")
+    rs.set_defaults(func=_cmd_render_stems)
     ds.set_defaults(func=lambda args: (ds.print_help(), 2)[1])
 
     ins = sub.add_parser(
@@ -762,6 +777,17 @@ def _cmd_render_drums(args):
     m = render_drum_tracks(args.out, n_tracks=args.tracks, seconds=args.seconds, kits=kits,
                            backing_soundfont=args.backing_soundfont, seed=args.seed, progress=not args.no_progress)
     print(f"manifest: {m}")
+    return 0
+
+
+def _cmd_render_stems(args):
+    from ..data.drumkits import find_kits
+    from ..data.separation import render_songs
+
+    kits = find_kits(args.kits) if args.kits else None
+    out = render_songs(args.out, n_songs=args.songs, seconds=args.seconds, soundfont=args.soundfont, kits=kits, seed=args.seed,
+                       progress=not args.no_progress)
+    print(f"{args.songs} song(s) in {out}")
     return 0
 
 

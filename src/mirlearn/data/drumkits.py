@@ -94,9 +94,10 @@ def find_kits(root=HYDROGEN_KITS):
     return kits
 
 
-def _pattern(rng, seconds):
-    """Hits ``(time, label, velocity)`` of a random groove."""
-    bpm = rng.uniform(70, 180)
+def _pattern(rng, seconds, bpm=None):
+    """Hits ``(time, label, velocity)`` of a random groove (at a random tempo unless ``bpm``)."""
+    drawn = rng.uniform(70, 180)  # drawn either way: the stream stays the same
+    bpm = drawn if bpm is None else bpm
     step = 60.0 / bpm / 4  # a 16th note
     n = int(seconds / step)
     hh_every = rng.choice([1, 2, 2, 4])
@@ -156,19 +157,7 @@ def render_drum_tracks(out, *, n_tracks=20, seconds=12.0, sr=44100, kits=None, b
         kit = kits[k % len(kits)]
         if kit not in loaded:
             loaded[kit] = load_kit(kit, sr=sr)[0]
-        samples = loaded[kit]
-        y = np.zeros(int((seconds + 1.5) * sr), np.float32)
-        times, labels = [], []
-        for t, lab, vel in _pattern(rng, seconds):
-            if lab not in samples:
-                continue
-            s = samples[lab][rng.integers(len(samples[lab]))]
-            i = int(t * sr)
-            n = min(len(s), len(y) - i)
-            y[i:i + n] += vel * s[:n] * rng.uniform(0.3, 0.6)
-            times.append(t)
-            labels.append(lab)
-        y = y[: int(seconds * sr)]
+        y, times, labels = _play(loaded[kit], _pattern(rng, seconds), seconds, sr, rng)
         y = 0.7 * y / max(np.abs(y).max(), 1e-6)
         folder = out / kit.name.replace(" ", "_")
         folder.mkdir(parents=True, exist_ok=True)
@@ -189,6 +178,23 @@ def render_drum_tracks(out, *, n_tracks=20, seconds=12.0, sr=44100, kits=None, b
         w.writerow(["path", "annotation", "split", "group"])
         w.writerows(rows)
     return manifest
+
+
+def _play(samples, hits, seconds, sr, rng):
+    """The hits ``(time, label, velocity)`` played on a kit's ``samples``: the track
+    (``seconds`` long; sounds ring into the end) and the times and labels it holds."""
+    y = np.zeros(int((seconds + 1.5) * sr), np.float32)
+    times, labels = [], []
+    for t, lab, vel in hits:
+        if lab not in samples:
+            continue
+        s = samples[lab][rng.integers(len(samples[lab]))]
+        i = int(t * sr)
+        n = min(len(s), len(y) - i)
+        y[i:i + n] += vel * s[:n] * rng.uniform(0.3, 0.6)
+        times.append(t)
+        labels.append(lab)
+    return y[: int(seconds * sr)], times, labels
 
 
 def _backing(synth, sfid, rng, seconds, sr):

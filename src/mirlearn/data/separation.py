@@ -29,7 +29,7 @@ import numpy as np
 from ..audio.io import load
 from ..errors import MirlearnWarning, ParameterError
 
-__all__ = ["Song", "load_separation", "read_song", "stem_order", "RemixChunks", "SongChunks", "AUDIO_SUFFIXES"]
+__all__ = ["Song", "load_separation", "read_song", "stem_order", "RemixChunks", "SongChunks", "AUDIO_SUFFIXES", "render_songs"]
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 #: The usual four stems come first, in this order; other stem names follow alphabetically.
@@ -236,3 +236,126 @@ class SongChunks:
         k, s = self.index[i]
         x = self.tracks[k][..., s:s + self.chunk]
         return np.pad(x, ((0, 0), (0, 0), (0, self.chunk - x.shape[-1]))).astype(np.float32)
+
+
+#: General MIDI programs (0-based) each synthetic stem draws from.
+SYNTH_PROGRAMS = {
+    "bass": (32, 33, 34, 35, 36, 37, 38, 39),  # acoustic, finger, pick, fretless, slap 1-2, synth 1-2
+    "vocals": (52, 53, 54, 85),  # choir aahs, voice oohs, synth voice, lead 6 (voice)
+    "other": (0, 2, 4, 16, 19, 24, 25, 27, 29, 30, 48, 50, 61, 89),  # pianos, organs, guitars, strings, brass, pad
+}
+_SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
+
+
+def _render_line(synth, sfid, program, notes, seconds, sr):
+    """Render ``notes`` ``(onset_s, duration_s, pitch, velocity)`` on one General MIDI
+    ``program``: ``seconds`` of mono float32 audio."""
+    synth.program_select(0, sfid, 0, int(program))
+    events = sorted([(int(t * sr), 1, p, v) for t, d, p, v in notes] + [(int((t + d) * sr), 0, p, 0) for t, d, p, v in notes])
+    total = int(seconds * sr)
+    out, cur = [], 0
+    for at, on, p, v in events:
+        at = min(at, total)
+        if at > cur:
+            out.append(np.frombuffer(synth.generate(at - cur), dtype=np.float32).reshape(-1, 2).mean(1))
+            cur = at
+        if on:
+            synth.noteon(0, int(p), int(v))
+        else:
+            synth.noteoff(0, int(p))
+    if cur < total:
+        out.append(np.frombuffer(synth.generate(total - cur), dtype=np.float32).reshape(-1, 2).mean(1))
+    synth.sounds_off()
+    synth.generate(int(0.2 * sr))  # let the voices die before the next line
+    return np.concatenate(out)[:total] if out else np.zeros(total, np.float32)
+
+
+def _song_parts(rng, seconds):
+    """Tempo, and the notes of a bass line, a chordal part and a vocal-range melody over one
+    random chord progression in a random key."""
+    bpm = rng.uniform(70, 170)
+    beat = 60.0 / bpm
+    key = int(rng.integers(0, 12))
+    scale = _SCALES[str(rng.choice(list(_SCALES)))]
+    n_bars = int(np.ceil(seconds / (4 * beat)))
+    degrees = [0] + [int(rng.choice([0, 3, 4, 5, 1])) for _ in range(n_bars - 1)]
+
+    def pitch(degree, octave):
+        return 12 * (octave + degree // 7) + key + scale[degree % 7]
+
+    bass, chords, melody = [], [], []
+    bass_step = float(rng.choice([0.5, 1.0, 2.0]))
+    comp = str(rng.choice(["whole", "half", "stabs"]))
+    for b, d in enumerate(degrees):
+        t0 = 4 * b * beat
+        for i in range(int(4 / bass_step)):  # root mostly, fifth or octave sometimes
+            step = int(rng.choice([0, 0, 0, 4, 7]))
+            bass.append((t0 + i * bass_step * beat, 0.9 * bass_step * beat, pitch(d + step, 3), int(rng.integers(70, 115))))
+        triad = [pitch(d + j, 5) for j in (0, 2, 4)]
+        hits = {"whole": [(0, 4)], "half": [(0, 2), (2, 2)], "stabs": [(i * 0.5, 0.35) for i in range(8) if rng.random() < 0.5]}[comp]
+        for on, dur in hits:
+            chords += [(t0 + on * beat, dur * beat * 0.95, p, int(rng.integers(55, 100))) for p in triad]
+    t, degree = beat * float(rng.choice([0, 1, 2])), int(rng.integers(0, 7))
+    while t < seconds:  # phrases of stepwise notes, 1/2 to 2 beats, rests between
+        dur = beat * float(rng.choice([0.5, 1, 1, 2]))
+        if rng.random() < 0.15:
+            t += dur
+            continue
+        degree = int(np.clip(degree + rng.choice([-2, -1, -1, 0, 1, 1, 2]), 0, 11))
+        melody.append((t, 0.95 * dur, pitch(degree, 5), int(rng.integers(70, 115))))
+        t += dur
+    return bpm, bass, chords, melody
+
+
+def render_songs(out, *, n_songs=8, seconds=20.0, sr=22050, soundfont="/usr/share/sounds/sf2/FluidR3_GM.sf2", kits=None,
+                 seed=0, progress=True):
+    """Synthetic songs as four stems, for separation training.
+
+    Each song has one tempo, key and chord progression: ``drums`` is a random groove
+    (:mod:`mirlearn.data.drumkits`) on a Hydrogen kit (Debian ``hydrogen-data``), ``bass`` a
+    root-and-fifth bass line, ``other`` the chords on a piano, organ, guitar, string, brass or
+    pad program, and ``vocals`` a stepwise melody on a voice-like program (choir, oohs, synth
+    voice: not singing, but a voice's range and formants), all rendered from a General MIDI
+    SoundFont. Programs and levels (±4 dB around a balanced mix) are random per song; the
+    sum of the stems peaks at 0.8.
+
+    Writes ``OUT/synth_NNN/{drums,bass,vocals,other}.wav`` (a separation dataset folder:
+    :func:`load_separation` reads it) and returns ``OUT``.
+    """
+    try:
+        import tinysoundfont
+    except ImportError as exc:
+        raise ParameterError("render_songs needs tinysoundfont: pip install --no-deps tinysoundfont") from exc
+    import soundfile as sf
+    from tqdm.auto import tqdm
+
+    from .drumkits import _pattern, _play, find_kits, load_kit
+
+    if not Path(soundfont).is_file():
+        raise ParameterError(f"SoundFont {str(soundfont)!r} does not exist (Debian: apt-get install fluid-soundfont-gm)")
+    kits = [Path(k) for k in (kits or find_kits())]
+    if not kits:
+        raise ParameterError("no usable drum kit (Debian: apt-get install hydrogen-data)")
+    out = Path(out)
+    rng = np.random.default_rng(seed)
+    synth = tinysoundfont.Synth(samplerate=sr)
+    sfid = synth.sfload(str(soundfont))
+    loaded = {}
+    for k in tqdm(range(n_songs), desc="render songs", disable=not progress):
+        kit = kits[k % len(kits)]
+        if kit not in loaded:
+            loaded[kit] = load_kit(kit, sr=sr)[0]
+        bpm, bass, chords, melody = _song_parts(rng, seconds)
+        stems = {"drums": _play(loaded[kit], _pattern(rng, seconds, bpm), seconds, sr, rng)[0]}
+        for name, notes in (("bass", bass), ("vocals", melody), ("other", chords)):
+            stems[name] = _render_line(synth, sfid, rng.choice(SYNTH_PROGRAMS[name]), notes, seconds, sr)
+        for name, level in (("drums", 0.0), ("bass", -3.0), ("vocals", -1.0), ("other", -4.0)):
+            rms = np.sqrt(np.mean(stems[name] ** 2))
+            if rms > 0:
+                stems[name] = stems[name] * (10 ** ((level + rng.uniform(-4, 4)) / 20) * 0.1 / rms)
+        scale = 0.8 / max(np.abs(sum(stems.values())).max(), 1e-6)
+        folder = out / f"synth_{k:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, y in stems.items():
+            sf.write(folder / f"{name}.wav", (y * scale).astype(np.float32), sr, subtype="FLOAT")
+    return out
