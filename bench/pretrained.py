@@ -50,7 +50,9 @@ DATA_NOTES = {
 DATA_NOTES["separation"] = (
     "mdb-stems-dev: 8 MedleyDB songs (Bittner et al., ISMIR 2014) as four stems (drums, bass, vocals, other; 22,050 Hz "
     "mono; the mixture is their sum). Licence: CC BY-NC-SA 4.0. The weights are derived from NC-licensed data: use them "
-    "non-commercially, and share derivatives alike.")
+    "non-commercially, and share derivatives alike. Also 8 synthetic songs of 20 s (`mirlearn.data.separation.render_songs`, "
+    "seed 0: Hydrogen-kit grooves from Debian hydrogen-data, GPL-2+, and bass, chords and a voice-like melody from "
+    "FluidR3_GM, MIT), in the training part only.")
 
 DATA_NOTES["instrument"] = (
     "single notes (every 3rd pitch of each instrument's range, velocities 64 and 110, 1 s held + 0.5 s release) of 14 "
@@ -74,7 +76,8 @@ HELD_OUT = {
     "drums": "the last two songs in alphabetical order (stem and mixture each) are the test part; validation songs are carved from the other six",
     "pitch": "the TimGM6mb melodies are the test part (another SoundFont's samples of the same instruments)",
     "separation": ("the last two songs in alphabetical order (MusicDelta_Rockabilly and MusicDelta_SpeedMetal, the drum "
-                   "model's test songs too) are the test part; the validation song is carved from the other six"),
+                   "model's test songs too) are the test part; one of the other six (drawn with seed 0) is the validation "
+                   "song, the five others and the synthetic songs train"),
     "instrument": ("15 % of the notes, by whole groups (a note's velocities and augmented copies and the pitches that play "
                    "one recorded sample), of all four sources; validation 10 %, carved the same way from the rest"),
 }
@@ -109,11 +112,24 @@ def drums_manifest(work):
     return _write(work / "drums.csv", ["path", "annotation", "split", "group"], out)
 
 
+#: Synthetic songs (mirlearn.data.separation.render_songs, 20 s, seed 0) in the separation model's training part.
+SEPARATION_SYNTHETIC = 8
+
+
 def separation_manifest(work):
+    from mirlearn.data.separation import render_songs
+
     songs = sorted(p for p in (SHARED / "mdb-stems-dev").iterdir() if p.is_dir())
     stems = ["drums", "bass", "vocals", "other"]
-    rows = [(p.name, *(str(next(p.glob(f"{s}.*"))) for s in stems), "test" if k >= len(songs) - 2 else "train")
-            for k, p in enumerate(songs)]
+    import numpy as np
+
+    valid = int(np.random.default_rng(0).integers(len(songs) - 2))  # one real training song validates (early stopping)
+    rows = [(p.name, *(str(next(p.glob(f"{s}.*"))) for s in stems),
+             "test" if k >= len(songs) - 2 else "valid" if k == valid else "train") for k, p in enumerate(songs)]
+    syn = work / f"synthetic-{SEPARATION_SYNTHETIC}"
+    if not syn.is_dir():
+        render_songs(syn, n_songs=SEPARATION_SYNTHETIC, seconds=20.0, sr=22050, seed=0, progress=False)
+    rows += [(p.name, *(str(p / f"{s}.wav") for s in stems), "train") for p in sorted(syn.iterdir()) if p.is_dir()]
     return _write(work / "separation.csv", ["song", *stems, "split"], rows)
 
 
@@ -266,8 +282,8 @@ Median SDR (dB, BSS Eval v4: 1 s frames, median over frames, then over the {len(
 {body}
 
 Two songs, one seed: a rough check. The 4-fold cross-validation over all 8 songs, with seeds, and the
-speed on one core are in docs/benchmarks.md. Six training songs are very little data: expect
-leakage between stems on music unlike these rock/pop songs.
+speed on one core are in docs/benchmarks.md. Five real training songs (and eight synthetic ones) are
+very little data: expect leakage between stems on music unlike these rock/pop songs.
 """
 
 
