@@ -47,12 +47,18 @@ DATA_NOTES = {
 }
 
 
+#: Synthetic songs (mirlearn.data.separation.render_songs, 20 s, seed 0) in the separation model's training part:
+#: none, since in the 4-fold CV (docs/benchmarks.md, all+synthetic) 8 of them did not raise the mean SDR over 3 seeds.
+SEPARATION_SYNTHETIC = 0
 DATA_NOTES["separation"] = (
     "mdb-stems-dev: 8 MedleyDB songs (Bittner et al., ISMIR 2014) as four stems (drums, bass, vocals, other; 22,050 Hz "
     "mono; the mixture is their sum). Licence: CC BY-NC-SA 4.0. The weights are derived from NC-licensed data: use them "
-    "non-commercially, and share derivatives alike. Also 8 synthetic songs of 20 s (`mirlearn.data.separation.render_songs`, "
-    "seed 0: Hydrogen-kit grooves from Debian hydrogen-data, GPL-2+, and bass, chords and a voice-like melody from "
-    "FluidR3_GM, MIT), in the training part only.")
+    "non-commercially, and share derivatives alike.")
+if SEPARATION_SYNTHETIC:
+    DATA_NOTES["separation"] += (
+        f" Also {SEPARATION_SYNTHETIC} synthetic songs of 20 s (`mirlearn.data.separation.render_songs`, seed 0: Hydrogen-kit "
+        "grooves from Debian hydrogen-data, GPL-2+, and bass, chords and a voice-like melody from FluidR3_GM, MIT), in the "
+        "training part only.")
 
 DATA_NOTES["instrument"] = (
     "single notes (every 3rd pitch of each instrument's range, velocities 64 and 110, 1 s held + 0.5 s release) of 14 "
@@ -77,7 +83,7 @@ HELD_OUT = {
     "pitch": "the TimGM6mb melodies are the test part (another SoundFont's samples of the same instruments)",
     "separation": ("the last two songs in alphabetical order (MusicDelta_Rockabilly and MusicDelta_SpeedMetal, the drum "
                    "model's test songs too) are the test part; one of the other six (drawn with seed 0) is the validation "
-                   "song, the five others and the synthetic songs train"),
+                   "song, the five others train"),
     "instrument": ("15 % of the notes, by whole groups (a note's velocities and augmented copies and the pitches that play "
                    "one recorded sample), of all four sources; validation 10 %, carved the same way from the rest"),
 }
@@ -112,10 +118,6 @@ def drums_manifest(work):
     return _write(work / "drums.csv", ["path", "annotation", "split", "group"], out)
 
 
-#: Synthetic songs (mirlearn.data.separation.render_songs, 20 s, seed 0) in the separation model's training part.
-SEPARATION_SYNTHETIC = 8
-
-
 def separation_manifest(work):
     from mirlearn.data.separation import render_songs
 
@@ -126,10 +128,11 @@ def separation_manifest(work):
     valid = int(np.random.default_rng(0).integers(len(songs) - 2))  # one real training song validates (early stopping)
     rows = [(p.name, *(str(next(p.glob(f"{s}.*"))) for s in stems),
              "test" if k >= len(songs) - 2 else "valid" if k == valid else "train") for k, p in enumerate(songs)]
-    syn = work / f"synthetic-{SEPARATION_SYNTHETIC}"
-    if not syn.is_dir():
-        render_songs(syn, n_songs=SEPARATION_SYNTHETIC, seconds=20.0, sr=22050, seed=0, progress=False)
-    rows += [(p.name, *(str(p / f"{s}.wav") for s in stems), "train") for p in sorted(syn.iterdir()) if p.is_dir()]
+    if SEPARATION_SYNTHETIC:
+        syn = work / f"synthetic-{SEPARATION_SYNTHETIC}"
+        if not syn.is_dir():
+            render_songs(syn, n_songs=SEPARATION_SYNTHETIC, seconds=20.0, sr=22050, seed=0, progress=False)
+        rows += [(p.name, *(str(p / f"{s}.wav") for s in stems), "train") for p in sorted(syn.iterdir()) if p.is_dir()]
     return _write(work / "separation.csv", ["song", *stems, "split"], rows)
 
 
@@ -282,8 +285,8 @@ Median SDR (dB, BSS Eval v4: 1 s frames, median over frames, then over the {len(
 {body}
 
 Two songs, one seed: a rough check. The 4-fold cross-validation over all 8 songs, with seeds, and the
-speed on one core are in docs/benchmarks.md. Five real training songs (and eight synthetic ones) are
-very little data: expect leakage between stems on music unlike these rock/pop songs.
+speed on one core are in docs/benchmarks.md. Five training songs are very little
+data: expect leakage between stems on music unlike these rock/pop songs.
 """
 
 

@@ -338,9 +338,9 @@ def test_shipped_separation_model_separates_a_song_it_never_saw(tmp_path):
     assert r.returncode == 0, r.stderr
     est = {s: sf.read(tmp_path / "out" / "mix" / f"{s}.wav", dtype="float32")[0] for s in STEMS}
     np.testing.assert_allclose(sum(est.values()), mix, atol=1e-4)
-    for s in ("drums", "bass"):
+    for s, least in (("drums", 2.0), ("bass", 6.0)):  # measured: 3.5 and 10.4 dB
         gain = si_sdr(truth[s], est[s]) - si_sdr(truth[s], mix)
-        assert gain > 3.0, (s, gain)
+        assert gain > least, (s, gain)
 
 
 def test_render_stems_gives_a_separation_dataset(tmp_path):
