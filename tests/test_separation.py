@@ -338,7 +338,7 @@ def test_shipped_separation_model_separates_a_song_it_never_saw(tmp_path):
     assert r.returncode == 0, r.stderr
     est = {s: sf.read(tmp_path / "out" / "mix" / f"{s}.wav", dtype="float32")[0] for s in STEMS}
     np.testing.assert_allclose(sum(est.values()), mix, atol=1e-4)
-    for s, least in (("drums", 2.0), ("bass", 6.0)):  # measured: 3.5 and 10.4 dB
+    for s, least in (("drums", 3.0), ("bass", 5.0)):  # measured: 6.5 and 9.8 dB
         gain = si_sdr(truth[s], est[s]) - si_sdr(truth[s], mix)
         assert gain > least, (s, gain)
 
