@@ -1,6 +1,6 @@
 """Benchmark: genre classification on ../shared/data/gtzan-mini-dev, 5-fold CV, several seeds.
 
-Run:  python bench/gtzan.py [--out runs/bench-gtzan] [--models mfcc_svm,...] [--seeds 0,1,2]
+Run:  python bench/gtzan.py [--out runs/bench-gtzan] [--models mfcc_svm,...] [--seeds 0,1,2] [--config FILE]
 
 For every model and seed, ``mirlearn train --data DATA --model NAME --folds 5 --seed S``:
 stratified 5-fold cross-validation over the 50 clips (track-disjoint; the clips have no
@@ -33,12 +33,14 @@ def main():
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-gtzan")
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--config", type=Path, help="a YAML config given to every run (e.g. configs/gtzan-finetune.yaml)")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     env = dict(os.environ, MIRLEARN_CACHE=str(args.out / "cache"))
     digest = code_digest()
+    extra = ["--config", args.config.resolve()] if args.config else []
     print(f"# gtzan-mini-dev, 5-fold CV, seeds {args.seeds}; code {digest}; {time.strftime('%Y-%m-%d')}, "
-          f"{platform.machine()}, {os.cpu_count()} cores\n")
+          f"{platform.machine()}, {os.cpu_count()} cores" + (f"; config {args.config.name}" if args.config else "") + "\n")
     print("| model | accuracy (5-fold mean; mean ± std over seeds) | macro-F1 | pooled accuracy | pooled macro-F1 | "
           "fold std of accuracy (mean over seeds) | seconds per seed |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -46,7 +48,7 @@ def main():
         ms, secs = [], []
         for seed in seeds:
             m, s = train_once(args.out / f"{model}-seed{seed}",
-                              ["--data", args.data, "--model", model, "--folds", 5, "--seed", seed], env, digest)
+                              ["--data", args.data, "--model", model, "--folds", 5, "--seed", seed, *extra], env, digest)
             ms.append(m)
             secs.append(s)
         fold_std = sum(m["std"]["accuracy"] for m in ms) / len(ms)
