@@ -74,13 +74,14 @@ test: $(STAMP) test-soundfont
 # (training, with augmentation) and from TimGM6mb (test: other samples of the same
 # instruments), a classic and a deep model, their comparison and reports; then the
 # frame-level models shipped in the package (onsets, drums, pitch) on real clips.
+# A second `make demo` replaces the runs of the first (--overwrite).
 demo: $(STAMP) soundfonts
 	$(VENV)/bin/mirlearn datasets render-notes --soundfont $(SF_FLUID) --soundfont $(SF_TIM) \
 	    --test-soundfont TimGM6mb --pitch-step 4 --augment 1 --out $(DEMO)/notes --no-progress
 	MIRLEARN_CACHE=$(DEMO)/cache $(VENV)/bin/mirlearn train --data $(DEMO)/notes/notes-instrument.csv \
-	    --model svm_rbf --out $(DEMO)/svm_rbf --no-progress
+	    --model svm_rbf --out $(DEMO)/svm_rbf --overwrite --no-progress
 	MIRLEARN_CACHE=$(DEMO)/cache $(VENV)/bin/mirlearn train --data $(DEMO)/notes/notes-instrument.csv \
-	    --model cnn --config configs/demo-cnn.yaml --out $(DEMO)/cnn --no-progress
+	    --model cnn --config configs/demo-cnn.yaml --out $(DEMO)/cnn --overwrite --no-progress
 	$(VENV)/bin/mirlearn compare $(DEMO)/svm_rbf $(DEMO)/cnn
 	@echo "reports: $(DEMO)/svm_rbf/report.html $(DEMO)/cnn/report.html"
 	# the note model shipped in the package, on notes of the test SoundFont
