@@ -55,6 +55,48 @@ def test_unknown_config_keys_are_errors():
         resolve_frame_config("beats", {})
 
 
+def test_augment_keys_are_checked():
+    assert resolve_frame_config("onsets", {"augment": {"band_shift": 2}})["augment"] == {"gain_db": 0.0, "band_shift": 2}
+    with pytest.raises(ValueError, match="unknown augment key.*'pitch_shift'.*valid: gain_db, band_shift"):
+        resolve_frame_config("onsets", {"augment": {"pitch_shift": 2}})
+    with pytest.raises(ValueError, match="band_shift must be a whole number"):
+        resolve_frame_config("drums", {"augment": {"band_shift": 1.5}})
+    with pytest.raises(ValueError, match="gain_db must be a number"):
+        resolve_frame_config("drums", {"augment": {"gain_db": -3}})
+    with pytest.raises(ValueError, match="would move the pitch labels"):
+        resolve_frame_config("pitch", {"augment": {"band_shift": 1}})
+
+
+def test_band_shift_moves_training_chunks_by_whole_bands_only():
+    import numpy as np
+    import torch
+
+    from mirlearn.training.frames import _Chunks
+
+    class F:  # one file: band b holds the value b in every frame and channel
+        X = np.broadcast_to(np.arange(12, dtype=np.float32)[None, :, None], (2, 12, 50)).copy()
+        Y = np.zeros((1, 50), np.float32)
+
+    common = dict(mean=np.zeros((2, 12), np.float32), std=np.ones((2, 12), np.float32), context=3, chunk=20,
+                  n_per_file=1, task="onsets", seed=0)
+    torch.manual_seed(0)
+    seen = set()
+    for _ in range(60):
+        X, _, _ = _Chunks([F], train=True, band_shift=2, **common)[0]
+        X = X.numpy()
+        inside = X[..., X.any(axis=(0, 1))]  # frames of the file (zeros pad the context)
+        col = inside[0, :, 0]
+        s = int(round(col[5] - 5))
+        seen.add(-s)
+        assert -2 <= s <= 2
+        assert np.array_equal(col, np.clip(np.arange(12) + s, 0, 11))  # edges repeated
+        assert np.all(inside == col[None, :, None])  # the same shift for every channel and frame
+    assert seen == {-2, -1, 0, 1, 2}
+    # validation chunks are never shifted
+    X, _, _ = _Chunks([F], train=False, band_shift=2, **common)[0]
+    assert np.array_equal(X.numpy()[0, :, 3], np.arange(12))
+
+
 def test_a_class_missing_from_validation_is_tuned_on_training_files():
     import numpy as np
 

@@ -75,7 +75,10 @@ FRAME_DEFAULTS = {
     "grid": None,
     "viterbi": False,
     "final_model": True,
-    "augment": {"gain_db": 0.0},
+    # gain_db: a random gain within ±gain_db; band_shift: the input shifted by a random whole
+    # number of bands within ±band_shift (edge bands repeated), a pitch shift of about
+    # band_shift mel bands (onsets and drums: their labels do not move with pitch)
+    "augment": {"gain_db": 0.0, "band_shift": 0},
     "accelerator": "auto",
     "devices": "auto",
     "strategy": "auto",
@@ -106,6 +109,7 @@ def resolve_frame_config(task, *layers):
             raise ParameterError(f"{k} must be a positive integer, got {cfg[k]!r}")
     if not 0 < cfg["valid_size"] < 1:
         raise ParameterError(f"valid_size must be a fraction in (0, 1), got {cfg['valid_size']!r}")
+    cfg["augment"] = _check_augment(task, cfg["augment"])
     feats = {**TASK_SPECS[task]["features"]}
     bad = set(cfg["features"]) - set(feats)
     if bad:
@@ -113,6 +117,34 @@ def resolve_frame_config(task, *layers):
     cfg["features"] = {**feats, **cfg["features"]}
     cfg["classes"] = list(cfg["classes"] or TASK_SPECS[task]["classes"])
     return cfg
+
+
+def _check_augment(task, augment):
+    """The ``augment`` mapping with defaults filled in, or a clear error."""
+    if not isinstance(augment, dict):
+        raise ParameterError(f"augment must be a mapping such as {{gain_db: 6, band_shift: 2}}, got {augment!r}")
+    known = FRAME_DEFAULTS["augment"]
+    bad = sorted(set(augment) - set(known))
+    if bad:
+        raise ParameterError(f"unknown augment key(s) {', '.join(map(repr, bad))}; valid: {', '.join(known)}")
+    out = {**known, **augment}
+    if not (isinstance(out["gain_db"], (int, float)) and not isinstance(out["gain_db"], bool) and out["gain_db"] >= 0):
+        raise ParameterError(f"augment gain_db must be a number of dB >= 0, got {out['gain_db']!r}")
+    if not (isinstance(out["band_shift"], int) and not isinstance(out["band_shift"], bool) and out["band_shift"] >= 0):
+        raise ParameterError(f"augment band_shift must be a whole number of bands >= 0, got {out['band_shift']!r}")
+    if task == "pitch" and out["band_shift"]:
+        raise ParameterError("augment band_shift would move the pitch labels of --task pitch; use it for onsets and drums")
+    return out
+
+
+def _shift_bands(X, s):
+    """``X (..., n_bands, n_frames)`` moved up by ``s`` bands (down for ``s < 0``), the edge
+    band repeated into the gap."""
+    if s == 0:
+        return X
+    n = X.shape[-2]
+    idx = np.clip(np.arange(n) - s, 0, n - 1)
+    return X[..., idx, :]
 
 
 def _carve(groups, idx, fraction, *, seed, salt):
@@ -182,11 +214,11 @@ class _Chunks:
     targets, with the network's context on both sides (zeros, i.e. silence, beyond the
     file) and a mask of real frames."""
 
-    def __init__(self, files, *, mean, std, context, chunk, train, n_per_file, task, seed, gain_db=0.0):
+    def __init__(self, files, *, mean, std, context, chunk, train, n_per_file, task, seed, gain_db=0.0, band_shift=0):
         self.files, self.mean, self.std = files, mean[..., None], std[..., None]
         self.ctx, self.chunk, self.train, self.task = context, chunk, train, task
         self.n_per_file = n_per_file
-        self.gain_db = gain_db
+        self.gain_db, self.band_shift = gain_db, int(band_shift)
         self.index = [] if train else [(k, s) for k, f in enumerate(files) for s in range(0, f.X.shape[-1], chunk)]
         self.rng = np.random.default_rng(seed)
 
@@ -212,6 +244,8 @@ class _Chunks:
             # a gain change: log(1 + g x) for log(1 + x) features (approximately, per bin)
             g = 10 ** (float(torch.empty(1).uniform_(-self.gain_db, self.gain_db)) / 20)
             X = np.log1p(g * np.expm1(X)).astype(np.float32)
+        if self.train and self.band_shift:
+            X = _shift_bands(X, int(torch.randint(-self.band_shift, self.band_shift + 1, (1,))))
         X = (X - self.mean) / self.std
         Y = np.zeros((f.Y.shape[0], self.chunk), np.float32)
         m = np.zeros((1, self.chunk), np.float32)
@@ -307,7 +341,7 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
     else:
         loss_fn, loss_cfg = build_loss(cfg["loss"], train_targets=[f.Y for f in train])
     common = dict(mean=mean, std=std, context=ctx, chunk=cfg["chunk_frames"], task=task, seed=cfg["seed"])
-    train_ds = _Chunks(train, train=True, n_per_file=cfg["chunks_per_file"], gain_db=cfg["augment"].get("gain_db", 0.0), **common)
+    train_ds = _Chunks(train, train=True, n_per_file=cfg["chunks_per_file"], gain_db=cfg["augment"]["gain_db"], band_shift=cfg["augment"]["band_shift"], **common)
     valid_ds = _Chunks(valid, train=False, n_per_file=1, **common)
     g = torch.Generator().manual_seed(cfg["seed"])
     kw = dict(num_workers=cfg["num_workers"], persistent_workers=cfg["num_workers"] > 0)
