@@ -182,6 +182,28 @@ def test_bad_input_is_reported_not_a_traceback(onset_data, env, tmp_path):
     assert r.returncode == 0 and "2 of 3 file(s) done" in r.stdout and "c4.wav" in r.stderr
 
 
+def test_inputs_with_one_stem_get_outputs_that_never_collide(onset_data, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from mirlearn.fileio import unique_stems
+    from mirlearn.inference.detect import detect_files
+
+    assert unique_stems(["a/x.wav", "b/x.flac", "c/x-2.wav", "y.wav"]) == ["x", "x-2", "x-2-2", "y"]
+    srcs = [onset_data / "clip0.wav", onset_data / "clip1.wav", onset_data / "clip2.wav"]
+    paths = [tmp_path / "a" / "x.wav", tmp_path / "b" / "x.wav", tmp_path / "c" / "x-2.wav"]
+    for src, dst in zip(srcs, paths):
+        dst.parent.mkdir()
+        shutil.copy(src, dst)
+    got = detect_files("onsets", paths, tmp_path / "o", method="superflux", progress=False, echo=lambda *a: None)
+    assert [Path(g.output).name for g in got] == ["x.onsets", "x-2.onsets", "x-2-2.onsets"]
+    # each output holds its own input's onsets: the same as detecting that file alone
+    for src, g in zip(srcs, got):
+        alone = detect_files("onsets", [src], tmp_path / src.stem, method="superflux", progress=False, echo=lambda *a: None)
+        assert Path(g.output).read_text() == Path(alone[0].output).read_text()
+    assert len({Path(g.output).read_text() for g in got}) == 3
+
+
 @pytest.mark.parametrize("task", ["onsets", "drums", "pitch"])
 def test_shipped_models_detect_offline(task, env, tmp_path):
     if not (shipped_model_dir(task) / "bundle.json").is_file():

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["writable_dir", "atomic_path", "atomic_write_text", "atomic_write_bytes", "umask_mode", "display_path", "write_csv", "read_csv"]
+__all__ = ["writable_dir", "atomic_path", "atomic_write_text", "atomic_write_bytes", "umask_mode", "display_path", "write_csv", "read_csv", "unique_stems"]
 
 
 def writable_dir(path):
@@ -28,6 +28,22 @@ def writable_dir(path):
     except OSError as exc:
         return False, exc.strerror or str(exc)
     return True, None
+
+
+def unique_stems(paths):
+    """One output name per input path: its stem, or ``stem-2``, ``stem-3``... when an earlier
+    path took that name (``a/x.wav``, ``b/x.wav``, ``c/x-2.wav`` give ``x``, ``x-2``, ``x-2-2``),
+    so that outputs named after their inputs never overwrite each other."""
+    taken, out = set(), []
+    for p in paths:
+        stem = Path(p).stem
+        name, k = stem, 1
+        while name in taken:
+            k += 1
+            name = f"{stem}-{k}"
+        taken.add(name)
+        out.append(name)
+    return out
 
 
 def write_csv(path, columns):

@@ -164,8 +164,9 @@ def detect_files(task, paths, out_dir, *, model=None, method=None, fmt="txt", pr
         One per input: the output written, or why the file was skipped.
     """
     from ..audio import load
-    from ..fileio import writable_dir
+    from ..fileio import unique_stems, writable_dir
 
+    paths = list(paths)
     if task not in METHODS:
         raise ParameterError(f"task must be one of {', '.join(METHODS)}, got {task!r}")
     if fmt not in FORMATS:
@@ -176,18 +177,13 @@ def detect_files(task, paths, out_dir, *, model=None, method=None, fmt="txt", pr
     if not ok:
         raise ParameterError(f"--out {out_dir}: cannot write there ({why})")
     _outputs(task, "x", out_dir, fmt)  # a format the task cannot have fails before any work
-    seen, results = {}, []
-    it = paths
+    results = []
+    it = zip(paths, unique_stems(paths))
     if progress:
         from tqdm import tqdm
 
-        it = tqdm(paths, desc=f"detect {task}", unit="file")
-    for p in it:
-        stem = Path(p).stem
-        n = seen.get(stem, 0)
-        seen[stem] = n + 1
-        if n:
-            stem = f"{stem}-{n + 1}"
+        it = tqdm(it, total=len(paths), desc=f"detect {task}", unit="file")
+    for p, stem in it:
         try:
             y, _ = load(p, sr=det.sr)
             result = run_detector(det, y)

@@ -153,8 +153,9 @@ def separate_files(paths, out_dir, *, model=None, method=None, stems=None, progr
 
     from ..audio import load
     from ..audio.io import resample
-    from ..fileio import writable_dir
+    from ..fileio import unique_stems, writable_dir
 
+    paths = list(paths)
     sep = resolve_separator(model=model, method=method, stems=stems)
     if stems is None:
         stems = list(sep.stems)
@@ -167,18 +168,13 @@ def separate_files(paths, out_dir, *, model=None, method=None, stems=None, progr
     ok, why = writable_dir(out_dir)
     if not ok:
         raise ParameterError(f"--out {out_dir}: cannot write there ({why})")
-    it = paths
+    it = zip(paths, unique_stems(paths))
     if progress:
         from tqdm.auto import tqdm
 
-        it = tqdm(paths, desc="separate", unit="file")
-    seen, results = {}, []
-    for p in it:
-        name = Path(p).stem
-        n = seen.get(name, 0)
-        seen[name] = n + 1
-        if n:
-            name = f"{name}-{n + 1}"
+        it = tqdm(it, total=len(paths), desc="separate", unit="file")
+    results = []
+    for p, name in it:
         try:
             y_native, native_sr = load(p, sr=None, mono=False)
             y_native = np.atleast_2d(y_native)
