@@ -12,9 +12,11 @@ std over the 4 folds; the per-file mean F; for the CNN also the same activations
 thresholding at 0.5 instead of peak picking.
 
     python bench/onsets.py [--epochs 20] [--work bench/work/onsets] [--losses bce,weighted_bce,focal]
-                           [--set KEY=VALUE ...] [--out bench/results/onsets.json]
+                           [--set KEY=VALUE ...] [--extra MANIFEST] [--out bench/results/onsets.json]
 
 ``--set`` adds a frame-level config key to every CNN run (e.g. ``--set chunks_per_file=16``).
+``--extra`` adds a manifest's items (e.g. ``mirlearn datasets render-onsets``' synthetic tracks)
+to the training part of every fold, never to validation or test.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from _common import ROOT, code_digest, mean_std, train_once  # noqa: E402
 DATA = ROOT.parent / "shared" / "data" / "bock-onsets-dev"
 
 
-def manifest(work):
-    """path,annotation,fold from the dataset's fold files."""
+def manifest(work, extra=None):
+    """path,annotation,split,group,fold from the dataset's fold files, plus ``extra``'s items as
+    split=train with no fold (training data of every fold)."""
     rows = []
     for k in range(4):
         for name in (DATA / "splits" / f"8-fold_cv_random_{k}.fold").read_text().split():
@@ -43,13 +46,20 @@ def manifest(work):
             if audio is None:  # listed in the fold file, but the dataset ships no audio for it
                 print(f"note: {name} has no audio in {DATA / 'audio'}; left out")
                 continue
-            rows.append((str(audio), str(DATA / "annotations" / f"{name}.onsets"), k))
+            rows.append((str(audio), str(DATA / "annotations" / f"{name}.onsets"), "", "", k))
+    n = len(rows)
+    if extra is not None:
+        extra = Path(extra).resolve()
+        with open(extra, newline="") as fh:
+            for r in csv.DictReader(fh):
+                rows.append((str(extra.parent / r["path"]), str(extra.parent / r["annotation"]), "train",
+                             r.get("group") or r["path"], ""))
     out = work / "bock-folds.csv"
     with open(out, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["path", "annotation", "fold"])
+        w.writerow(["path", "annotation", "split", "group", "fold"])
         w.writerows(rows)
-    return out, len(rows)
+    return out, n, len(rows) - n
 
 
 def main():
@@ -59,11 +69,13 @@ def main():
     ap.add_argument("--losses", default="bce,weighted_bce,focal")
     ap.add_argument("--baselines", default="spectral_flux,superflux")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config key for the CNN runs")
+    ap.add_argument("--extra", type=Path, default=None, metavar="MANIFEST",
+                    help="path,annotation[,split][,group] items added to every fold's training part")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "onsets.json")
     args = ap.parse_args()
     args.work = args.work.resolve()  # manifests hold paths relative to their folder
     args.work.mkdir(parents=True, exist_ok=True)
-    man, n = manifest(args.work)
+    man, n, n_extra = manifest(args.work, args.extra)
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     digest = code_digest()
     results = {}
@@ -89,7 +101,7 @@ def main():
         results[label] = row
         print(label, row, flush=True)
     meta = dict(command=" ".join(["python", "bench/onsets.py"] + sys.argv[1:]), machine=f"{platform.machine()}, {os.cpu_count()} cores",
-                date=str(date.today()), code=digest, n_files=n, epochs=args.epochs, extra=args.set)
+                date=str(date.today()), code=digest, n_files=n, n_extra_train=n_extra, epochs=args.epochs, extra=args.set)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
     print(f"wrote {args.out}")

@@ -294,7 +294,7 @@ def build_parser():
                           "mirlearn's models never hold); only for bundles whose source you trust as you would trust code"))
     pr.set_defaults(func=_cmd_predict)
 
-    ds = sub.add_parser("datasets", help="build datasets (render-notes, render-melodies, render-drums, render-stems)")
+    ds = sub.add_parser("datasets", help="build datasets (render-notes, render-melodies, render-drums, render-onsets, render-stems)")
     dsub = ds.add_subparsers(dest="datasets_command", metavar="ACTION")
     rn = dsub.add_parser(
         "render-notes",
@@ -363,6 +363,23 @@ def build_parser():
     rd.add_argument("--seed", type=int, default=0)
     rd.add_argument("--no-progress", action="store_true")
     rd.set_defaults(func=_cmd_render_drums)
+    ro = dsub.add_parser(
+        "render-onsets",
+        help="render synthetic tracks with exact onset times (onset training data)",
+        description="Solo lines, keyboard parts, grooves and band arrangements rendered from General MIDI SoundFonts and "
+                    "Hydrogen drum kits through a random recording chain (EQ, reverb, noise, level), with one onset time "
+                    "per line in OUT/track_NNN.onsets and the manifest OUT/onsets.csv (split=train, no fold: cross-validation "
+                    "only ever trains on them).",
+    )
+    ro.add_argument("--out", required=True, metavar="DIR")
+    ro.add_argument("--tracks", type=int, default=100)
+    ro.add_argument("--seconds", type=float, default=15.0)
+    ro.add_argument("--soundfont", action="append", default=None, metavar="FILE",
+                    help="SF2 file (repeatable; default FluidR3_GM and TimGM6mb where installed)")
+    ro.add_argument("--kits", default=None, metavar="DIR", help="folder of Hydrogen kits (default /usr/share/hydrogen/data/drumkits)")
+    ro.add_argument("--seed", type=int, default=0)
+    ro.add_argument("--no-progress", action="store_true")
+    ro.set_defaults(func=_cmd_render_onsets)
     rs = dsub.add_parser(
         "render-stems",
         help="render synthetic songs as drums/bass/vocals/other stems (separation training data)",
@@ -776,6 +793,17 @@ def _cmd_render_drums(args):
     kits = find_kits(args.kits) if args.kits else None
     m = render_drum_tracks(args.out, n_tracks=args.tracks, seconds=args.seconds, kits=kits,
                            backing_soundfont=args.backing_soundfont, seed=args.seed, progress=not args.no_progress)
+    print(f"manifest: {m}")
+    return 0
+
+
+def _cmd_render_onsets(args):
+    from ..data.drumkits import find_kits
+    from ..data.onset_tracks import render_onset_tracks
+
+    kits = find_kits(args.kits) if args.kits else None
+    m = render_onset_tracks(args.out, n_tracks=args.tracks, seconds=args.seconds, soundfonts=args.soundfont, kits=kits,
+                            seed=args.seed, progress=not args.no_progress)
     print(f"manifest: {m}")
     return 0
 
