@@ -222,7 +222,8 @@ def test_shipped_models_detect_offline(task, env, tmp_path):
 
 def test_help_for_every_frame_command(env):
     for args in (["detect", "--help"], ["train", "--help"], ["show", "--help"], ["evaluate", "--help"],
-                 ["datasets", "render-melodies", "--help"], ["datasets", "render-drums", "--help"]):
+                 ["datasets", "render-melodies", "--help"], ["datasets", "render-drums", "--help"],
+                 ["datasets", "render-onsets", "--help"]):
         r = cli(env, *args)
         assert r.returncode == 0 and "usage:" in r.stdout
     r = cli(env, "train", "--list-models")

@@ -217,3 +217,44 @@ def test_detune_moves_the_pitch_by_cents_and_effects_can_be_left_out():
     assert np.allclose(z / np.abs(z).max(), y / np.abs(y).max(), atol=1e-6)
     with pytest.raises(ParameterError, match="unknown augmentation"):
         aug.augment(y, sr, np.random.default_rng(0), effects=["chorus"])
+
+
+def test_merge_onsets_keeps_the_first_of_close_onsets():
+    from mirlearn.data.onset_tracks import merge_onsets
+
+    np.testing.assert_allclose(merge_onsets([0.5, 0.1, 0.11, 0.5, 0.135, 1.0], 0.02), [0.1, 0.135, 0.5, 1.0])
+    assert merge_onsets([], 0.02).size == 0
+
+
+def test_render_onset_tracks_have_exact_onsets_and_only_ever_train(soundfont, tmp_path):
+    from mirlearn.annotations import read_events
+    from mirlearn.data.drumkits import HYDROGEN_KITS
+    from mirlearn.data.frames import load_paired
+    from mirlearn.data.onset_tracks import render_onset_tracks
+
+    if not HYDROGEN_KITS.is_dir():
+        pytest.fail("hydrogen-data missing (make test-soundfont installs it)")
+    man = render_onset_tracks(tmp_path, n_tracks=4, seconds=4.0, sr=22050, soundfonts=[soundfont], seed=3, progress=False)
+    items = load_paired(man, task="onsets")
+    assert len(items) == 4 and all(it.split == "train" and it.fold is None for it in items)
+    assert len({it.group for it in items}) == 4
+    n_checked = 0
+    for it in items:
+        y, sr = sf.read(it.path)
+        assert sr == 22050 and len(y) == 4 * 22050
+        t = read_events(it.annotation, duration=4.0)
+        assert len(t) > 0 and np.all(np.diff(t) >= 0.02)
+        # an onset starts a burst: the 25 ms after it hold more energy than the 25 ms before,
+        # for most onsets (a soft note under a ringing chord may not)
+        n = int(0.025 * sr)
+        louder = [np.sum(y[int(x * sr):int(x * sr) + n] ** 2) > np.sum(y[max(int(x * sr) - n, 0):int(x * sr)] ** 2)
+                  for x in t if x > 0.03]
+        assert np.mean(louder) > 0.8
+        n_checked += len(louder)
+    assert n_checked > 20
+    again = render_onset_tracks(tmp_path / "again", n_tracks=4, seconds=4.0, sr=22050, soundfonts=[soundfont], seed=3,
+                                progress=False)
+    assert (tmp_path / "again" / "track_002.onsets").read_text() == (tmp_path / "track_002.onsets").read_text()
+    assert again.read_text() == man.read_text()
+    with pytest.raises(ParameterError, match="SoundFont"):
+        render_onset_tracks(tmp_path / "x", n_tracks=1, soundfonts=[tmp_path / "missing.sf2"], progress=False)
