@@ -13,7 +13,6 @@ velocities, fills and cymbals, optionally mixed with a rendered General MIDI acc
 
 from __future__ import annotations
 
-import csv
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ParameterError
+from .frames import write_paired_manifest
 
 __all__ = ["load_kit", "find_kits", "render_drum_tracks", "HYDROGEN_KITS"]
 
@@ -172,12 +172,7 @@ def render_drum_tracks(out, *, n_tracks=20, seconds=12.0, sr=44100, kits=None, b
             mix = 0.8 * mix / max(np.abs(mix).max(), 1e-6)
             sf.write(folder / f"{name}_mix.wav", mix.astype(np.float32), sr, subtype="PCM_16")
             rows.append((str(folder / f"{name}_mix.wav"), str(folder / f"{name}.drums"), "train", f"synth{k}"))
-    manifest = out / "drums.csv"
-    with open(manifest, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["path", "annotation", "split", "group"])
-        w.writerows(rows)
-    return manifest
+    return write_paired_manifest(out / "drums.csv", rows)
 
 
 def _play(samples, hits, seconds, sr, rng):

@@ -31,6 +31,7 @@ __all__ = [
     "f0_frame_targets",
     "PairedItem",
     "load_paired",
+    "write_paired_manifest",
     "TASKS",
     "ANNOTATION_SUFFIXES",
     "read_reference",
@@ -217,6 +218,20 @@ def _from_folder(root, task):
             f"of the same stem ending in {' or '.join(suffixes)}; or list pairs in a manifest path,annotation"
         )
     return items
+
+
+def write_paired_manifest(path, rows):
+    """Write ``rows`` ``(path, annotation, split, group)`` as a manifest :func:`load_paired`
+    reads (paths relative to the manifest's folder, or absolute); returns ``path``."""
+    from ..fileio import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["path", "annotation", "split", "group"])
+            w.writerows(rows)
+    return path
 
 
 def _from_manifest(path):

@@ -23,12 +23,13 @@ merged into the first (one perceived onset, as the evaluation's 30 ms merge trea
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ParameterError
+from .frames import write_paired_manifest
+from .soundfont import require_tinysoundfont
 
 __all__ = ["render_onset_tracks", "ARRANGEMENTS", "merge_onsets"]
 
@@ -116,10 +117,7 @@ def render_onset_tracks(out, *, n_tracks=100, seconds=15.0, sr=44100, soundfonts
     pathlib.Path
         The manifest.
     """
-    try:
-        import tinysoundfont
-    except ImportError as exc:
-        raise ParameterError("render_onset_tracks needs tinysoundfont: pip install --no-deps tinysoundfont") from exc
+    tinysoundfont = require_tinysoundfont("render_onset_tracks")
     import soundfile as sf
     from tqdm.auto import tqdm
 
@@ -195,9 +193,4 @@ def render_onset_tracks(out, *, n_tracks=100, seconds=15.0, sr=44100, soundfonts
         sf.write(out / f"{name}.wav", mix.astype(np.float32), sr, subtype="PCM_16")
         write_events(out / f"{name}.onsets", times)
         rows.append((f"{name}.wav", f"{name}.onsets", "train", f"synth-onsets-{seed}-{k}"))
-    manifest = out / "onsets.csv"
-    with open(manifest, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["path", "annotation", "split", "group"])
-        w.writerows(rows)
-    return manifest
+    return write_paired_manifest(out / "onsets.csv", rows)

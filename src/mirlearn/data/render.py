@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ParameterError
+from .frames import write_paired_manifest
+from .soundfont import require_tinysoundfont
 
 __all__ = ["INSTRUMENTS", "DRUM_KIT", "Instrument", "resolve_instruments", "render_notes", "render_groups", "render_melodies"]
 
@@ -247,13 +249,7 @@ def render_notes(
     dict
         ``{"instrument": manifest path, "family": manifest path, "n_notes": n}``
     """
-    try:
-        import tinysoundfont
-    except ImportError as exc:
-        raise ParameterError(
-            "render-notes needs tinysoundfont: pip install --no-deps tinysoundfont "
-            "(its pyaudio dependency is only for playback)"
-        ) from exc
+    tinysoundfont = require_tinysoundfont("render-notes")
     import soundfile as sf
     from tqdm.auto import tqdm
 
@@ -380,10 +376,7 @@ def render_melodies(soundfonts, out, *, n_per_instrument=4, seconds=8.0, instrum
     pathlib.Path
         The manifest.
     """
-    try:
-        import tinysoundfont
-    except ImportError as exc:
-        raise ParameterError("render_melodies needs tinysoundfont: pip install --no-deps tinysoundfont") from exc
+    tinysoundfont = require_tinysoundfont("render_melodies")
     import soundfile as sf
     from tqdm.auto import tqdm
 
@@ -452,9 +445,4 @@ def render_melodies(soundfonts, out, *, n_per_instrument=4, seconds=8.0, instrum
             sf.write(folder / f"{name}.wav", np.clip(z, -1, 1), sr, subtype="PCM_16")
             write_f0(folder / f"{name}.f0.csv", np.arange(len(f)) / fps, f)
             rows.append((str((folder / f"{name}.wav").relative_to(out)), str((folder / f"{name}.f0.csv").relative_to(out)), split, group))
-    manifest = out / "melodies.csv"
-    with open(manifest, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["path", "annotation", "split", "group"])
-        w.writerows(rows)
-    return manifest
+    return write_paired_manifest(out / "melodies.csv", rows)

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..audio.io import load
 from ..errors import MirlearnWarning, ParameterError
+from .soundfont import require_tinysoundfont
 
 __all__ = ["Song", "load_separation", "read_song", "stem_order", "RemixChunks", "SongChunks", "AUDIO_SUFFIXES", "render_songs"]
 
@@ -322,10 +323,7 @@ def render_songs(out, *, n_songs=8, seconds=20.0, sr=22050, soundfont="/usr/shar
     Writes ``OUT/synth_NNN/{drums,bass,vocals,other}.wav`` (a separation dataset folder:
     :func:`load_separation` reads it) and returns ``OUT``.
     """
-    try:
-        import tinysoundfont
-    except ImportError as exc:
-        raise ParameterError("render_songs needs tinysoundfont: pip install --no-deps tinysoundfont") from exc
+    tinysoundfont = require_tinysoundfont("render_songs")
     import soundfile as sf
     from tqdm.auto import tqdm
 

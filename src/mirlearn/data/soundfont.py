@@ -19,13 +19,23 @@ from pathlib import Path
 
 from ..errors import ParameterError
 
-__all__ = ["note_samples", "SoundFontError"]
+__all__ = ["note_samples", "SoundFontError", "require_tinysoundfont"]
 
 _KEY_RANGE, _VEL_RANGE, _INSTRUMENT, _SAMPLE_ID = 43, 44, 41, 53
 
 
 class SoundFontError(ParameterError):
     """A SoundFont file whose structure cannot be read."""
+
+
+def require_tinysoundfont(what):
+    """The ``tinysoundfont`` module, or a :class:`ParameterError` saying that ``what`` needs it."""
+    try:
+        import tinysoundfont
+    except ImportError as exc:
+        raise ParameterError(f"{what} needs tinysoundfont: pip install --no-deps tinysoundfont "
+                             "(its pyaudio dependency is only for playback)") from exc
+    return tinysoundfont
 
 
 def _chunks(data, start, end):
