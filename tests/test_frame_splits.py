@@ -46,6 +46,23 @@ def test_extra_training_items_only_train():
         split_items(items, cfg=resolve_frame_config("drums", {}))
 
 
+def test_train_fraction_subsamples_training_groups_only_and_nests():
+    items = _items(24)
+    full = split_items(items, cfg=resolve_frame_config("onsets", {"valid_size": 0.2}))
+    half = split_items(items, cfg=resolve_frame_config("onsets", {"valid_size": 0.2, "train_fraction": 0.5}))
+    quarter = split_items(items, cfg=resolve_frame_config("onsets", {"valid_size": 0.2, "train_fraction": 0.25}))
+    for (tr, va, te), (tr2, va2, te2), (tr4, _, _) in zip(full, half, quarter):
+        assert va2 == va and te2 == te  # validation and test untouched
+        groups = {items[i].group for i in tr}
+        kept = {items[i].group for i in tr2}
+        assert kept < groups and len(kept) == round(0.5 * len(groups))
+        assert sorted(tr2) == sorted(i for i in tr if items[i].group in kept)  # whole groups: both files or none
+        assert set(tr4) <= set(tr2)  # the smaller part is inside the larger one
+    for bad in (0, 1.5, "half"):
+        with pytest.raises(ValueError, match="train_fraction"):
+            resolve_frame_config("onsets", {"train_fraction": bad})
+
+
 def test_unknown_config_keys_are_errors():
     with pytest.raises(ValueError, match="unknown config key 'epoch'.*did you mean 'epochs'"):
         resolve_frame_config("onsets", {"epoch": 3})

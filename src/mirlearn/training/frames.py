@@ -58,6 +58,9 @@ FRAME_DEFAULTS = {
     "folds": None,
     "valid_size": 0.15,
     "test_size": 0.2,
+    # a seeded fraction of the training part's groups, the rest left unused (validation and
+    # test parts unchanged): one point of a learning curve
+    "train_fraction": 1.0,
     "classes": None,
     "features": {},
     "network": {},
@@ -109,6 +112,8 @@ def resolve_frame_config(task, *layers):
             raise ParameterError(f"{k} must be a positive integer, got {cfg[k]!r}")
     if not 0 < cfg["valid_size"] < 1:
         raise ParameterError(f"valid_size must be a fraction in (0, 1), got {cfg['valid_size']!r}")
+    if not (isinstance(cfg["train_fraction"], (int, float)) and 0 < cfg["train_fraction"] <= 1):
+        raise ParameterError(f"train_fraction must be a fraction in (0, 1], got {cfg['train_fraction']!r}")
     cfg["augment"] = _check_augment(task, cfg["augment"])
     feats = {**TASK_SPECS[task]["features"]}
     bad = set(cfg["features"]) - set(feats)
@@ -157,7 +162,21 @@ def _carve(groups, idx, fraction, *, seed, salt):
 
 
 def split_items(items, *, cfg):
-    """``[(train, valid, test)]`` index lists: one holdout, or one per fold."""
+    """``[(train, valid, test)]`` index lists: one holdout, or one per fold; with
+    ``train_fraction`` < 1, each training part keeps that seeded fraction of its groups."""
+    splits = _split_items(items, cfg=cfg)
+    frac = cfg.get("train_fraction", 1.0)
+    if frac >= 1:
+        return splits
+    groups = [it.group or it.path for it in items]
+    out = []
+    for k, (tr, va, te) in enumerate(splits):
+        unused, kept = _carve(groups, tr, frac, seed=cfg["seed"], salt=200 + k)
+        out.append((kept or tr, va, te))  # one group cannot be subsampled
+    return out
+
+
+def _split_items(items, *, cfg):
     rng = np.random.default_rng(cfg["seed"])
     groups = [it.group or it.path for it in items]
 
