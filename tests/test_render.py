@@ -258,3 +258,17 @@ def test_render_onset_tracks_have_exact_onsets_and_only_ever_train(soundfont, tm
     assert again.read_text() == man.read_text()
     with pytest.raises(ParameterError, match="SoundFont"):
         render_onset_tracks(tmp_path / "x", n_tracks=1, soundfonts=[tmp_path / "missing.sf2"], progress=False)
+
+
+def test_a_kits_folder_without_kits_is_an_error_not_the_default_kits(tmp_path, capsys):
+    from mirlearn.cli.main import main
+    from mirlearn.data.onset_tracks import render_onset_tracks
+
+    with pytest.raises(ParameterError, match="no usable drum kit"):
+        render_onset_tracks(tmp_path / "out", n_tracks=1, kits=[], progress=False)
+    (tmp_path / "empty").mkdir()
+    for command in ("render-onsets", "render-drums", "render-stems"):
+        out = tmp_path / command
+        assert main(["datasets", command, "--out", str(out), "--kits", str(tmp_path / "empty"), "--no-progress"]) == 2
+        assert "--kits" in capsys.readouterr().err
+        assert not out.exists()  # nothing rendered with other kits

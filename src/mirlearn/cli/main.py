@@ -787,10 +787,23 @@ def _cmd_render_melodies(args):
     return 0
 
 
-def _cmd_render_drums(args):
-    from ..data.drumkits import find_kits, render_drum_tracks
+def _kits(folder):
+    """The usable Hydrogen kits under ``--kits FOLDER`` (None: the default folder's)."""
+    from ..data.drumkits import find_kits
 
-    kits = find_kits(args.kits) if args.kits else None
+    if folder is None:
+        return None
+    kits = find_kits(folder)
+    if not kits:
+        raise ParameterError(f"--kits {folder}: no Hydrogen kit with a kick, a snare and a hi-hat "
+                             "(a kit is a folder holding drumkit.xml and its samples)")
+    return kits
+
+
+def _cmd_render_drums(args):
+    from ..data.drumkits import render_drum_tracks
+
+    kits = _kits(args.kits)
     m = render_drum_tracks(args.out, n_tracks=args.tracks, seconds=args.seconds, kits=kits,
                            backing_soundfont=args.backing_soundfont, seed=args.seed, progress=not args.no_progress)
     print(f"manifest: {m}")
@@ -798,10 +811,9 @@ def _cmd_render_drums(args):
 
 
 def _cmd_render_onsets(args):
-    from ..data.drumkits import find_kits
     from ..data.onset_tracks import render_onset_tracks
 
-    kits = find_kits(args.kits) if args.kits else None
+    kits = _kits(args.kits)
     m = render_onset_tracks(args.out, n_tracks=args.tracks, seconds=args.seconds, soundfonts=args.soundfont, kits=kits,
                             seed=args.seed, progress=not args.no_progress)
     print(f"manifest: {m}")
@@ -809,10 +821,9 @@ def _cmd_render_onsets(args):
 
 
 def _cmd_render_stems(args):
-    from ..data.drumkits import find_kits
     from ..data.separation import render_songs
 
-    kits = find_kits(args.kits) if args.kits else None
+    kits = _kits(args.kits)
     out = render_songs(args.out, n_songs=args.songs, seconds=args.seconds, soundfont=args.soundfont, kits=kits, seed=args.seed,
                        progress=not args.no_progress)
     print(f"{args.songs} song(s) in {out}")

@@ -141,7 +141,7 @@ def render_drum_tracks(out, *, n_tracks=20, seconds=12.0, sr=44100, kits=None, b
     from ..annotations import write_labelled_events
 
     out = Path(out)
-    kits = [Path(k) for k in (kits or find_kits())]
+    kits = [Path(k) for k in (find_kits() if kits is None else kits)]
     if not kits:
         raise ParameterError("no usable drum kit (one with a kick, a snare and a hi-hat)")
     rng = np.random.default_rng(seed)

@@ -134,7 +134,7 @@ def render_onset_tracks(out, *, n_tracks=100, seconds=15.0, sr=44100, soundfonts
     missing = [str(s) for s in soundfonts if not s.is_file()]
     if not soundfonts or missing:
         raise ParameterError(f"SoundFont(s) {missing or '(none)'} not found (Debian: apt-get install fluid-soundfont-gm timgm6mb-soundfont)")
-    kits = [Path(k) for k in (kits or find_kits())]
+    kits = [Path(k) for k in (find_kits() if kits is None else kits)]
     if not kits:
         raise ParameterError("no usable drum kit (Debian: apt-get install hydrogen-data)")
     out = Path(out)

@@ -331,7 +331,7 @@ def render_songs(out, *, n_songs=8, seconds=20.0, sr=22050, soundfont="/usr/shar
 
     if not Path(soundfont).is_file():
         raise ParameterError(f"SoundFont {str(soundfont)!r} does not exist (Debian: apt-get install fluid-soundfont-gm)")
-    kits = [Path(k) for k in (kits or find_kits())]
+    kits = [Path(k) for k in (find_kits() if kits is None else kits)]
     if not kits:
         raise ParameterError("no usable drum kit (Debian: apt-get install hydrogen-data)")
     out = Path(out)
