@@ -1,11 +1,12 @@
 """Linear heads on pretrained embeddings, gtzan-mini-dev, 5-fold CV: which head choices
 move accuracy, and what a head whose choices are made on training data alone scores.
 
-Run:  python bench/gtzan_heads.py [--work bench/work/gtzan-heads] [--seeds 0,1,2]
+Run:  python bench/gtzan_heads.py [--work bench/work/gtzan-heads] [--seeds 0,1,2] [--patch-hop 3]
                                   [--out bench/results/gtzan-heads.json]
 
 Every clip is embedded once per (network, layer): one vector per 3 s patch
-(:func:`mirlearn.features.embed_patches`). A head is a standardised logistic regression
+(:func:`mirlearn.features.embed_patches`), the patches ``--patch-hop`` seconds apart (3:
+musicnn's non-overlapping patches; 1: three times as many, overlapping). A head is a standardised logistic regression
 (scikit-learn's, lbfgs) trained either on the clip means (``mean``: what
 ``mirlearn train --model musicnn_msd+logreg`` does) or on every patch, each patch an item with
 its clip's label (``patch``; a clip's prediction is the class of highest mean log-probability
@@ -45,7 +46,7 @@ HEADS = ["mean", "patch"]
 CS = [0.01, 0.1, 1.0]
 
 
-def embeddings(work, files):
+def embeddings(work, files, patch_hop=3.0):
     """{"network:layer": [array (n_patches, dims) per clip]}, cached in ``work``."""
     from mirlearn.audio.io import load
     from mirlearn.features.embeddings import embed_patches
@@ -53,9 +54,10 @@ def embeddings(work, files):
     out = {}
     for net, layers in LAYERS.items():
         for layer in layers:
-            key, path = f"{net}:{layer}", work / f"{net}-{layer}.npz"
+            hop = "" if patch_hop == 3.0 else f"-hop{patch_hop:g}"
+            key, path = f"{net}:{layer}", work / f"{net}-{layer}{hop}.npz"
             if not path.is_file():
-                arrs = [embed_patches(load(f, sr=16000)[0], sr=16000, model=net, layer=layer) for f in files]
+                arrs = [embed_patches(load(f, sr=16000)[0], sr=16000, model=net, layer=layer, patch_hop=patch_hop) for f in files]
                 np.savez(path, *arrs)
                 print(f"embedded {key}", flush=True)
             with np.load(path) as z:
@@ -94,6 +96,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work" / "gtzan-heads")
     ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--patch-hop", type=float, default=3.0, help="seconds between 3 s patches (default 3: no overlap)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "gtzan-heads.json")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -102,9 +105,9 @@ def main():
     files = sorted(DATA.glob("*/*.*"))
     genres = sorted({f.parent.name for f in files})
     y = np.array([genres.index(f.parent.name) for f in files])
-    emb = embeddings(args.work, files)
+    emb = embeddings(args.work, files, args.patch_hop)
     digest = code_digest()
-    print(f"# gtzan-mini-dev ({len(files)} clips), 5-fold CV, seeds {args.seeds}; code {digest}; {date.today()}, "
+    print(f"# gtzan-mini-dev ({len(files)} clips), 5-fold CV, seeds {args.seeds}, patch hop {args.patch_hop:g} s; code {digest}; {date.today()}, "
           f"{platform.machine()}, {os.cpu_count()} cores\n")
 
     grid = {}
@@ -135,7 +138,7 @@ def main():
         print(f"| {net} | {mean_std(per_seed)} | {', '.join(f'{a:.3f}' for a in per_seed)} | {counts} |", flush=True)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(dict(code=digest, date=str(date.today()), machine=platform.machine(), seeds=seeds,
+    args.out.write_text(json.dumps(dict(code=digest, date=str(date.today()), machine=platform.machine(), seeds=seeds, patch_hop=args.patch_hop,
                                         grid=grid, nested=nested), indent=1))
 
 
