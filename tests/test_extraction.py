@@ -191,9 +191,11 @@ def test_sigterm_stops_cleanly_and_keeps_work(tmp_path):
          "--features", "mfcc,spectral_contrast,chroma_stft"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    store = out / "store"
+    # wait until the parent has recorded a finished file (a worker's store entry alone can
+    # land before the parent hears of it; then nothing is in this run's tables yet)
+    log = out / "extract.log"
     deadline = time.time() + 120
-    while time.time() < deadline and not (store.exists() and any(not p.name.startswith(".") for p in store.iterdir())):
+    while time.time() < deadline and not (log.exists() and "OK\t" in log.read_text(errors="replace")):
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
