@@ -1,7 +1,7 @@
 """Linear heads on pretrained embeddings, gtzan-mini-dev, 5-fold CV: which head choices
 move accuracy, and what a head whose choices are made on training data alone scores.
 
-Run:  python bench/gtzan_heads.py [--work bench/work/gtzan-heads] [--seeds 0,1,2] [--patch-hop 3]
+Run:  python bench/gtzan_heads.py [--work bench/work/gtzan-heads] [--seeds 0,1,2] [--patch-hop 3] [--fusion]
                                   [--out bench/results/gtzan-heads.json]
 
 Every clip is embedded once per (network, layer): one vector per 3 s patch
@@ -11,6 +11,10 @@ musicnn's non-overlapping patches; 1: three times as many, overlapping). A head 
 ``mirlearn train --model musicnn_msd+logreg`` does) or on every patch, each patch an item with
 its clip's label (``patch``; a clip's prediction is the class of highest mean log-probability
 over its patches).
+
+With ``--fusion``, two more sources use the four networks' default layers (``NETWORK+logreg``'s)
+together: ``concat`` (the four vectors of a patch concatenated, one head) and ``late fusion`` (a
+head per network, their log-probabilities summed), with the same heads and C.
 
 Two tables:
 
@@ -42,6 +46,8 @@ from _common import ROOT, code_digest, mean_std  # noqa: E402
 DATA = ROOT.parent / "shared" / "data" / "gtzan-mini-dev"
 LAYERS = {"musicnn_msd": ["penultimate", "max_pool"], "musicnn_mtt": ["penultimate", "max_pool"],
           "vgg_msd": ["pool5"], "vgg_mtt": ["pool5"]}
+#: each network's default layer (what ``NETWORK+logreg`` uses)
+DEFAULT_LAYERS = ("musicnn_msd:penultimate", "musicnn_mtt:penultimate", "vgg_msd:pool5", "vgg_mtt:pool5")
 HEADS = ["mean", "patch"]
 CS = [0.01, 0.1, 1.0]
 
@@ -79,15 +85,18 @@ def fit(E, y, idx, head, C):
     return _clf(C).fit(np.concatenate([E[i] for i in idx]), np.concatenate([np.full(len(E[i]), y[i]) for i in idx]))
 
 
-def predict(model, E, idx, head):
+def log_proba(model, E, idx, head):
+    """(len(idx), n_classes) log-probabilities of the clips ``idx``."""
     if head == "mean":
-        return model.predict(np.array([E[i].mean(0) for i in idx]))
-    cls = model.classes_
-    return np.array([cls[np.log(model.predict_proba(E[i]) + 1e-12).mean(0).argmax()] for i in idx])
+        return model.predict_log_proba(np.array([E[i].mean(0) for i in idx]))
+    return np.array([np.log(model.predict_proba(E[i]) + 1e-12).mean(0) for i in idx])
 
 
-def accuracy(E, y, tr, te, head, C):
-    return float(np.mean(predict(fit(E, y, tr, head, C), E, te, head) == y[te]))
+def accuracy(emb, keys, y, tr, te, head, C):
+    """Accuracy on ``te`` of heads fitted on ``tr``, one per embedding in ``keys``, their
+    log-probabilities summed (late fusion; one key: a single head)."""
+    lp = sum(log_proba(fit(emb[k], y, tr, head, C), emb[k], te, head) for k in keys)
+    return float(np.mean(np.unique(y[tr])[lp.argmax(1)] == y[te]))
 
 
 def main():
@@ -97,6 +106,8 @@ def main():
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work" / "gtzan-heads")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--patch-hop", type=float, default=3.0, help="seconds between 3 s patches (default 3: no overlap)")
+    ap.add_argument("--fusion", action="store_true",
+                    help="also the four networks' default layers together: concatenated (one head) and late fusion (a head each, log-probabilities summed)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "gtzan-heads.json")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -112,33 +123,40 @@ def main():
 
     grid = {}
     print("| embedding:layer | head | C | accuracy (mean ± std over seeds) |\n|---|---|---:|---:|")
-    for key, head, C in itertools.product(emb, HEADS, CS):
-        per_seed = [np.mean([accuracy(emb[key], y, tr, te, head, C)
+    if args.fusion:
+        emb["concat"] = [np.concatenate([emb[k][i] for k in DEFAULT_LAYERS], axis=1) for i in range(len(files))]
+    sources = [((key,), key) for key in emb] + ([(DEFAULT_LAYERS, "late fusion")] if args.fusion else [])
+    for (keys, key), head, C in itertools.product(sources, HEADS, CS):
+        per_seed = [np.mean([accuracy(emb, keys, y, tr, te, head, C)
                              for tr, te in StratifiedKFold(5, shuffle=True, random_state=s).split(y, y)]) for s in seeds]
         grid[f"{key} {head} C={C:g}"] = per_seed
         print(f"| {key} | {head} | {C:g} | {mean_std(per_seed)} |", flush=True)
 
     nested = {}
     print("\n| network | nested accuracy (mean ± std over seeds) | per seed | choices (per outer fold) |\n|---|---:|---|---|")
-    for net, layers in LAYERS.items():
-        choices = list(itertools.product(layers, HEADS, CS))
+    procedures = {net: [((f"{net}:{layer}",), layer, head, C) for layer, head, C in itertools.product(layers, HEADS, CS)]
+                  for net, layers in LAYERS.items()}
+    if args.fusion:
+        procedures["concat (4 networks)"] = [(("concat",), "concat", head, C) for head, C in itertools.product(HEADS, CS)]
+        procedures["late fusion (4 networks)"] = [(DEFAULT_LAYERS, "fusion", head, C) for head, C in itertools.product(HEADS, CS)]
+    for net, choices in procedures.items():
         per_seed, picks = [], []
         for s in seeds:
             accs = []
             for tr, te in StratifiedKFold(5, shuffle=True, random_state=s).split(y, y):
                 inner = list(StratifiedKFold(4, shuffle=True, random_state=s).split(tr, y[tr]))
-                score = [np.mean([accuracy(emb[f"{net}:{layer}"], y, tr[a], tr[b], head, C) for a, b in inner])
-                         for layer, head, C in choices]
-                layer, head, C = choices[int(np.argmax(score))]
+                score = [np.mean([accuracy(emb, keys, y, tr[a], tr[b], head, C) for a, b in inner])
+                         for keys, _, head, C in choices]
+                keys, layer, head, C = choices[int(np.argmax(score))]
                 picks.append(f"{layer}/{head}/C={C:g}")
-                accs.append(accuracy(emb[f"{net}:{layer}"], y, tr, te, head, C))
+                accs.append(accuracy(emb, keys, y, tr, te, head, C))
             per_seed.append(float(np.mean(accs)))
         nested[net] = dict(per_seed=per_seed, picks=picks)
         counts = ", ".join(f"{p} ×{picks.count(p)}" for p in sorted(set(picks), key=lambda p: -picks.count(p)))
         print(f"| {net} | {mean_std(per_seed)} | {', '.join(f'{a:.3f}' for a in per_seed)} | {counts} |", flush=True)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(dict(code=digest, date=str(date.today()), machine=platform.machine(), seeds=seeds, patch_hop=args.patch_hop,
+    args.out.write_text(json.dumps(dict(code=digest, date=str(date.today()), machine=platform.machine(), seeds=seeds, patch_hop=args.patch_hop, fusion=args.fusion,
                                         grid=grid, nested=nested), indent=1))
 
 
