@@ -5,13 +5,14 @@ manifest (the dataset's own fold files), so the folds, the validation parts carv
 training folds and the post-processing search on them are the same for all:
 
 * spectral flux and SuperFlux (no training: peak picking tuned on validation);
-* the onset CNN under BCE, weighted BCE and focal loss.
+* the onset CNN (or ``--model``'s network) under BCE, weighted BCE and focal loss.
 
 Scores: F-measure, precision, recall from counts summed over each test fold (±50 ms), mean ±
 std over the 4 folds; the per-file mean F; for the CNN also the same activations decoded by
 thresholding at 0.5 instead of peak picking.
 
     python bench/onsets.py [--epochs 20] [--work bench/work/onsets] [--losses bce,weighted_bce,focal]
+                           [--model onset_cnn]
                            [--set KEY=VALUE ...] [--extra MANIFEST] [--out bench/results/onsets.json]
 
 ``--set`` adds a frame-level config key to every CNN run (e.g. ``--set chunks_per_file=16``).
@@ -67,6 +68,7 @@ def main():
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work" / "onsets")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--losses", default="bce,weighted_bce,focal")
+    ap.add_argument("--model", default="onset_cnn", help="the network trained under each loss (onset_cnn, drum_crnn)")
     ap.add_argument("--baselines", default="spectral_flux,superflux")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config key for the CNN runs")
     ap.add_argument("--extra", type=Path, default=None, metavar="MANIFEST",
@@ -80,7 +82,7 @@ def main():
     digest = code_digest()
     results = {}
     runs = [(b, b, None) for b in filter(None, args.baselines.split(","))]
-    runs += [(f"onset_cnn ({loss})", "onset_cnn", loss) for loss in filter(None, args.losses.split(","))]
+    runs += [(f"{args.model} ({loss})", args.model, loss) for loss in filter(None, args.losses.split(","))]
     for label, model, loss in runs:
         cfg = args.work / f"{model}-{loss or 'none'}.yaml"
         lines = ["final_model: false"]
@@ -101,7 +103,7 @@ def main():
         results[label] = row
         print(label, row, flush=True)
     meta = dict(command=" ".join(["python", "bench/onsets.py"] + sys.argv[1:]), machine=f"{platform.machine()}, {os.cpu_count()} cores",
-                date=str(date.today()), code=digest, n_files=n, n_extra_train=n_extra, epochs=args.epochs, extra=args.set)
+                date=str(date.today()), code=digest, n_files=n, n_extra_train=n_extra, epochs=args.epochs, extra=args.set, model=args.model)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
     print(f"wrote {args.out}")
