@@ -88,7 +88,7 @@ def fit(E, y, idx, head, C):
 def log_proba(model, E, idx, head):
     """(len(idx), n_classes) log-probabilities of the clips ``idx``."""
     if head == "mean":
-        return model.predict_log_proba(np.array([E[i].mean(0) for i in idx]))
+        return np.log(model.predict_proba(np.array([E[i].mean(0) for i in idx])) + 1e-12)
     return np.array([np.log(model.predict_proba(E[i]) + 1e-12).mean(0) for i in idx])
 
 
