@@ -276,14 +276,18 @@ class PCEN(_Stage):
         self.eps = float(eps)
 
     def smooth(self, S):
-        b = torch.exp(self.w("log_b")).clamp(1e-4, 1.0)  # (n_bands, 1)
+        # in float64: a float32 FFT convolution's rounding is relative to the band's loudest
+        # frame, and reached 0.25 % of M (and of the output) at a quiet first frame
+        dtype = S.dtype
+        S = S.double()
+        b = torch.exp(self.w("log_b").double()).clamp(1e-4, 1.0)  # (n_bands, 1)
         T = S.shape[-1]
         k = torch.arange(T, dtype=S.dtype, device=S.device)
         decay = torch.exp(k * torch.log1p(-b.clamp_max(1 - 1e-7)))  # (1-b)^k
         n = 2 * T
         conv = torch.fft.irfft(torch.fft.rfft(S, n=n) * torch.fft.rfft(b * decay, n=n), n=n)[..., :T]
         # librosa's initial state: lfilter_zi, the steady state of a constant input of 1
-        return conv + (1 - b) * decay
+        return (conv + (1 - b) * decay).to(dtype)
 
     def forward(self, x):
         S = x.clamp_min(0) * 2.0**31  # energies; a trained filterbank may dip below 0
