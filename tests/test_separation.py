@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from mirlearn.errors import ParameterError
 from .conftest import DATA
 
 SR = 22050
+TIM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
 STEMS = ["drums", "bass", "vocals", "other"]
 TINY_WAVE = {"n_layers": 4, "n_filters": 8, "output_samples": 2048}
 TINY_MASK = {"depth": 2, "n_filters": 4, "chunk_frames": 16}
@@ -345,10 +347,13 @@ def test_shipped_separation_model_separates_a_song_it_never_saw(tmp_path):
 
 def test_render_stems_gives_a_separation_dataset(tmp_path):
     """Synthetic songs: four stems each, a dataset load_separation reads, the same for the
-    same seed, and each stem where it belongs in frequency (bass low, the rest higher)."""
+    same seed, no DC offset, and the bass lowest in frequency (TimGM6mb, which make test
+    installs)."""
     from mirlearn.features.spectral import stft
 
-    r = _run("datasets", "render-stems", "--out", tmp_path / "a", "--songs", "2", "--seconds", "4", "--no-progress")
+    if not TIM.is_file():
+        pytest.fail("TimGM6mb.sf2 missing (make test-soundfont)")
+    r = _run("datasets", "render-stems", "--out", tmp_path / "a", "--songs", "2", "--seconds", "4", "--soundfont", TIM, "--no-progress")
     assert r.returncode == 0, r.stderr
     songs, stems = load_separation(tmp_path / "a")
     assert stems == STEMS and [s.name for s in songs] == ["synth_000", "synth_001"]
@@ -356,14 +361,43 @@ def test_render_stems_gives_a_separation_dataset(tmp_path):
         x = read_song(s, stems=STEMS, sr=SR)
         assert x.shape == (4, 1, 4 * SR) and np.all(np.sqrt(np.mean(x**2, axis=(1, 2))) > 1e-3)
         assert np.abs(x.sum(axis=0)).max() == pytest.approx(0.8, abs=1e-4)
-        freqs = np.fft.rfftfreq(2048, 1 / SR)
-        centroid = {n: float((freqs[:, None] * np.abs(stft(x[i, 0])) ** 2).sum() / (np.abs(stft(x[i, 0])) ** 2).sum())
-                    for i, n in enumerate(STEMS)}
-        assert centroid["bass"] < 400 and centroid["bass"] < min(centroid["vocals"], centroid["other"], centroid["drums"])
-    r = _run("datasets", "render-stems", "--out", tmp_path / "b", "--songs", "2", "--seconds", "4", "--no-progress")
+        assert np.all(np.abs(x.mean(axis=(1, 2))) < 0.01 * np.sqrt(np.mean(x**2, axis=(1, 2))))  # no DC offset
+        # share of each pitched stem's energy below 300 Hz: the bass (octave 3 up) holds the most
+        # (a bright slap bass still about 0.4), the vocal-range melody (octave 5 up) almost none
+        low = np.fft.rfftfreq(2048, 1 / SR) < 300
+        share = {n: float((np.abs(stft(x[i, 0])) ** 2)[low].sum() / (np.abs(stft(x[i, 0])) ** 2).sum()) for i, n in enumerate(STEMS)}
+        assert share["bass"] > 0.3 and share["bass"] > max(share["vocals"], share["other"]) and share["vocals"] < 0.05, share
+    r = _run("datasets", "render-stems", "--out", tmp_path / "b", "--songs", "2", "--seconds", "4", "--soundfont", TIM, "--no-progress")
     for name in STEMS:
         a = sf.read(tmp_path / "a" / "synth_001" / f"{name}.wav")[0]
         b = sf.read(tmp_path / "b" / "synth_001" / f"{name}.wav")[0]
         np.testing.assert_array_equal(a, b)
     r = _run("datasets", "render-stems", "--out", tmp_path / "c", "--soundfont", tmp_path / "none.sf2")
     assert r.returncode != 0 and "none.sf2" in r.stderr
+
+
+def test_rendered_lines_carry_no_dc_offset():
+    """Some samples carry a DC offset (TimGM6mb's Synth Bass 1 about a fifth of its RMS, the
+    hi-hats of Hydrogen's TR808 kit up to two thirds): rendered General MIDI lines (synthetic
+    songs and onset tracks) and loaded kit samples are high-passed at 20 Hz, and the lowest
+    bass note (65 Hz) keeps its level."""
+    from mirlearn.data.augment import remove_dc
+    from mirlearn.data.drumkits import find_kits, load_kit
+    from mirlearn.data.separation import _render_line
+    from mirlearn.data.soundfont import require_tinysoundfont
+
+    if not TIM.is_file():
+        pytest.fail("TimGM6mb.sf2 missing (make test-soundfont)")
+    synth = require_tinysoundfont("test").Synth(samplerate=SR)
+    sfid = synth.sfload(str(TIM))
+    y = _render_line(synth, sfid, 38, [(0.0, 0.9, 40, 100), (1.0, 0.9, 47, 100), (2.0, 0.9, 52, 100)], 3.0, SR)
+    rms = np.sqrt(np.mean(y**2))
+    assert rms > 1e-3 and max(abs(b.mean()) for b in y.reshape(3, SR)) < 0.02 * rms
+    t = np.arange(2 * SR) / SR
+    tone = np.sin(2 * np.pi * 65.0 * t)
+    out = remove_dc(0.5 + tone, SR)[SR:]  # after the filter's settling
+    assert abs(out.mean()) < 1e-3 and np.sqrt(np.mean(out**2)) == pytest.approx(np.sqrt(0.5), rel=0.03)
+    for kit in find_kits():
+        for label, samples in load_kit(kit, sr=SR)[0].items():
+            for x in samples:
+                assert abs(x.mean()) < 0.05 * np.sqrt(np.mean(x**2)), (kit.name, label)

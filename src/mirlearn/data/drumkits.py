@@ -52,6 +52,7 @@ def load_kit(folder, *, sr=44100):
     import soundfile as sf
 
     from ..audio.io import resample
+    from .augment import remove_dc
 
     folder = Path(folder)
     root = ET.parse(folder / "drumkit.xml").getroot()
@@ -71,6 +72,7 @@ def load_kit(folder, *, sr=44100):
             y = y.mean(axis=1)
             if s != sr:
                 y = resample(y, orig_sr=s, target_sr=sr)
+            y = remove_dc(y, sr)  # TR808EmulationKit's hi-hats: DC up to 2/3 of their RMS
             peak = np.abs(y).max()
             if peak > 0:
                 out.setdefault(label, []).append(y / peak)

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..audio.io import load
 from ..errors import MirlearnWarning, ParameterError
+from .augment import remove_dc
 from .soundfont import require_tinysoundfont
 
 __all__ = ["Song", "load_separation", "read_song", "stem_order", "RemixChunks", "SongChunks", "AUDIO_SUFFIXES", "render_songs"]
@@ -268,7 +269,8 @@ def _render_line(synth, sfid, program, notes, seconds, sr):
         out.append(np.frombuffer(synth.generate(total - cur), dtype=np.float32).reshape(-1, 2).mean(1))
     synth.sounds_off()
     synth.generate(int(0.2 * sr))  # let the voices die before the next line
-    return np.concatenate(out)[:total] if out else np.zeros(total, np.float32)
+    return remove_dc(np.concatenate(out)[:total], sr) if out else np.zeros(total, np.float32)
+
 
 
 def _song_parts(rng, seconds):
