@@ -272,7 +272,6 @@ def _render_line(synth, sfid, program, notes, seconds, sr):
     return remove_dc(np.concatenate(out)[:total], sr) if out else np.zeros(total, np.float32)
 
 
-
 def _song_parts(rng, seconds):
     """Tempo, and the notes of a bass line, a chordal part and a vocal-range melody over one
     random chord progression in a random key."""
