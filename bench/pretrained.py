@@ -27,6 +27,7 @@ from datetime import date
 from pathlib import Path
 
 from mirlearn.data.render import INSTRUMENTS
+from mirlearn.data.samples import LMMS_LABELS, SOURCES
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -68,11 +69,8 @@ DATA_NOTES["instrument"] = (
     "(freepats, GPL-2+ with an exception for works using them; real recorded samples), each with two augmented copies "
     "(detune, EQ, room reverb, noise, onset jitter, level). The weights carry no data restriction beyond those licences.")
 
-#: lmms-common's real recordings (``/usr/share/lmms/samples/instruments``): file stem -> instrument.
-LMMS = "/usr/share/lmms/samples/instruments"
-LMMS_LABELS = {"bassslap": "bass", "cello": "cello", "church_organ": "organ", "e_organ": "organ", "e_piano_accord": "piano",
-               "flute": "flute", "harpsichord": None, "piano": "piano", "steel_guitar": "guitar", "trumpet": "trumpet",
-               "violin": "violin"}
+#: lmms-common's real recordings (``/usr/share/lmms/samples/instruments``), labelled by file name.
+LMMS = SOURCES["lmms"].path
 INSTRUMENT_SOURCES = ["/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2",
                       "/usr/share/sounds/sf3/MuseScore_General_Full.sf3", "/usr/share/midi/freepats"]
 INSTRUMENT_NAMES = [*INSTRUMENTS, "voice_oohs", "lead_1_square"]

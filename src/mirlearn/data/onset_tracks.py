@@ -108,7 +108,7 @@ def render_onset_tracks(out, *, n_tracks=100, seconds=15.0, sr=44100, soundfonts
         SF2 files the melodic parts are rendered from, one drawn per track (default: the
         Debian ones present of FluidR3_GM and TimGM6mb).
     kits : sequence of path-like or None
-        Hydrogen kit folders (default: :func:`mirlearn.data.drumkits.find_kits`).
+        Hydrogen kit folders (default: :func:`mirlearn.data.drumkits.default_kits`).
     merge : float
         Onsets closer than this (seconds) are one onset.
 
@@ -123,7 +123,7 @@ def render_onset_tracks(out, *, n_tracks=100, seconds=15.0, sr=44100, soundfonts
 
     from ..annotations import write_events
     from .augment import random_level
-    from .drumkits import _pattern, _play, find_kits, load_kit
+    from .drumkits import _pattern, _play, default_kits, load_kit
     from .separation import SYNTH_PROGRAMS, _render_line, _song_parts
 
     if n_tracks < 1 or seconds <= 0:
@@ -134,7 +134,7 @@ def render_onset_tracks(out, *, n_tracks=100, seconds=15.0, sr=44100, soundfonts
     missing = [str(s) for s in soundfonts if not s.is_file()]
     if not soundfonts or missing:
         raise ParameterError(f"SoundFont(s) {missing or '(none)'} not found (Debian: apt-get install fluid-soundfont-gm timgm6mb-soundfont)")
-    kits = [Path(k) for k in (find_kits() if kits is None else kits)]
+    kits = [Path(k) for k in (default_kits() if kits is None else kits)]
     if not kits:
         raise ParameterError("no usable drum kit (Debian: apt-get install hydrogen-data)")
     out = Path(out)

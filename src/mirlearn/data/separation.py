@@ -328,11 +328,11 @@ def render_songs(out, *, n_songs=8, seconds=20.0, sr=22050, soundfont="/usr/shar
     import soundfile as sf
     from tqdm.auto import tqdm
 
-    from .drumkits import _pattern, _play, find_kits, load_kit
+    from .drumkits import _pattern, _play, default_kits, load_kit
 
     if not Path(soundfont).is_file():
         raise ParameterError(f"SoundFont {str(soundfont)!r} does not exist (Debian: apt-get install fluid-soundfont-gm)")
-    kits = [Path(k) for k in (find_kits() if kits is None else kits)]
+    kits = [Path(k) for k in (default_kits() if kits is None else kits)]
     if not kits:
         raise ParameterError("no usable drum kit (Debian: apt-get install hydrogen-data)")
     out = Path(out)
