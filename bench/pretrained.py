@@ -48,6 +48,23 @@ DATA_NOTES = {
 }
 
 
+#: The terms of each shipped model's weights, the first lines of its card: weights inherit the terms of the data they
+#: were trained on, whatever mirlearn's own (ISC) licence says of its code.
+TERMS = {
+    "onsets": ("**Terms of the weights: research use only.** They are derived from the Böck onset dataset (research use); "
+               "mirlearn's ISC licence covers its code, not these weights."),
+    "drums": ("**Terms of the weights: CC BY-NC-SA 4.0 (non-commercial, share alike).** They are derived from MDB Drums and "
+              "MedleyDB (CC BY-NC-SA 4.0), and from synthetic grooves on hydrogen-data's kits (GPL); mirlearn's ISC licence "
+              "covers its code, not these weights."),
+    "separation": ("**Terms of the weights: CC BY-NC-SA 4.0 (non-commercial, share alike).** They are derived from MedleyDB "
+                   "(CC BY-NC-SA 4.0); mirlearn's ISC licence covers its code, not these weights."),
+    "pitch": ("**Terms of the weights: MIT, as their training data.** They are derived from FluidR3_GM (MIT) alone; TimGM6mb "
+              "(GPL-2) only tests them."),
+    "instrument": ("**Terms of the weights: GPL-2 (with MIT parts).** They are derived from TimGM6mb (GPL-2) and freepats "
+                   "(GPL-2+, with an exception for works using the patches) as well as FluidR3_GM and MuseScore_General "
+                   "(MIT): distribute them on the GPL-2's terms. mirlearn's ISC licence covers its code, not these weights."),
+}
+
 #: Synthetic songs (mirlearn.data.separation.render_songs, 20 s, seed 0) in the separation model's training part:
 #: none, since in the 4-fold CV (docs/benchmarks.md, all+synthetic) 8 of them did not raise the mean SDR over 3 seeds.
 SEPARATION_SYNTHETIC = 0
@@ -209,6 +226,8 @@ Instrument correct: **{n_inst} of {len(rows)}**; family correct: **{n_fam} of {l
 """
     return f"""# Shipped instrument model
 
+{TERMS['instrument']}
+
 `mirlearn predict instrument NOTE.wav`: the instrument of a single note among {len(b['classes'])}
 ({', '.join(b['classes'])}) and its NSynth family (the sum of its instruments' probabilities):
 {', '.join(sorted(set(fam.values())))}.
@@ -217,7 +236,6 @@ Instrument correct: **{n_inst} of {len(rows)}**; family correct: **{n_fam} of {l
   float32 weights; a bundle of data (`bundle.json` + `model.pt`, loaded with `weights_only`).
 - Trained by: `{command}`, {date.today()}, on CPU.
 - Data: {DATA_NOTES['instrument']}
-- Licence of the weights: ISC, as mirlearn, subject to the data terms above.
 
 ## Held-out notes ({HELD_OUT['instrument']}; {m.get('n_items')} test notes)
 
@@ -265,6 +283,8 @@ def separation_card(run, command):
     body = "\n".join(f"| {k} | " + " | ".join(f"{r['sdr'][s]:.2f}" for s in [*stems, "mean"]) + " |" for k, r in rows.items())
     return f"""# Shipped separation model
 
+{TERMS['separation']}
+
 `mirlearn separate AUDIO... --out DIR`: {', '.join(stems)} from a music mixture, written as
 `DIR/<file>/<stem>.wav` at the input's rate and length. The estimates sum back to the input
 (softmax masks over the stems, the mixture's phase, an exact inverse STFT).
@@ -273,7 +293,6 @@ def separation_card(run, command):
   weights; a bundle of data (`bundle.json` + `model.pt`, loaded with `weights_only`).
 - Trained by: `{command}` (configuration: `configs/pretrained/separation.yaml`), {date.today()}, on CPU.
 - Data: {DATA_NOTES['separation']}
-- Licence of the weights: ISC, as mirlearn, subject to the data terms above.
 
 ## Held-out songs ({HELD_OUT['separation']})
 
@@ -303,12 +322,13 @@ def card(task, run, command):
             scores += f"\n| F {c} | {e['f_measure']:.3f} |"
     return f"""# Shipped {task} model
 
+{TERMS[task]}
+
 - Network: `{b['network']}`, configuration `{json.dumps(b['network_config'])}`; {size / 1e6:.2f} MB of float32
   weights; input: `{json.dumps(b['features'])}`.
 - Trained by: `{command}` (configuration: `configs/pretrained/{task}.yaml`), {date.today()}, on CPU.
 - Post-processing (chosen on the validation part): `{json.dumps(b['postprocess'])}`.
 - Data: {DATA_NOTES[task]}
-- Licence of the weights: ISC, as mirlearn, subject to the data terms above.
 
 ## Held-out scores ({m.get('evaluation')}: {HELD_OUT[task]}; {m.get('n_files')} files in all; ±50 ms for events)
 

@@ -1,0 +1,39 @@
+"""The shipped models' cards state the terms of their weights first: weights inherit their
+training data's terms, which mirlearn's ISC licence (of its code) does not cover."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PRETRAINED = Path(__file__).resolve().parents[1] / "src" / "mirlearn" / "pretrained"
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+#: task -> what the first lines must say (the data's terms)
+TERMS = {
+    "onsets": "research use only",
+    "drums": "CC BY-NC-SA 4.0 (non-commercial",
+    "separation": "CC BY-NC-SA 4.0 (non-commercial",
+    "instrument": "GPL-2",
+    "pitch": "MIT",
+}
+
+
+@pytest.mark.parametrize("task", sorted(TERMS))
+def test_card_states_the_terms_of_the_weights_first(task):
+    text = (PRETRAINED / task / "CARD.md").read_text()
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    assert paragraphs[0].startswith("# Shipped")
+    assert paragraphs[1].startswith("**Terms of the weights: ") and TERMS[task] in paragraphs[1], paragraphs[1]
+    assert "Licence of the weights: ISC" not in text
+
+
+def test_every_shipped_model_has_a_card_with_terms():
+    assert sorted(p.parent.name for p in PRETRAINED.glob("*/model.pt")) == sorted(TERMS)
+
+
+def test_readme_states_the_weights_terms_before_the_set_up():
+    head = README.read_text().split("## Set-up")[0]
+    for phrase in ("research use", "CC BY-NC-SA 4.0", "GPL-2", "not"):
+        assert phrase in head, phrase
