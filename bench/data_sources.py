@@ -96,20 +96,17 @@ def main():
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "data-sources.json")
     args = ap.parse_args()
     rows = []
-    for name, package, licence, real, path, use in SOUNDFONTS:
-        row = dict(source=name, package=package, licence=licence, real=real, use=use, installed=Path(path).is_file())
-        if row["installed"]:
+    for name, package, licence, real, path, use in SOUNDFONTS + OTHER:
+        row = dict(source=name, package=package, licence=licence, real=real, use=use, installed=bool(path) and Path(path).exists())
+        if row["installed"] and Path(path).is_dir():  # freepats: GUS patches
+            n, s = patch_counts(path)
+            row["holds"] = f"{n} patches, {s} samples"
+        elif row["installed"]:
             try:
                 s, pr = sf2_counts(path)
                 row["holds"] = f"{pr} presets, {s} samples"
             except SoundFontError as exc:
                 row["holds"] = f"not counted ({str(exc).split(': ')[-1]})"
-        rows.append(row)
-    for name, package, licence, real, path, use in OTHER:
-        row = dict(source=name, package=package, licence=licence, real=real, use=use, installed=bool(path) and Path(path).exists())
-        if name == "freepats" and row["installed"]:
-            n, s = patch_counts(path)
-            row["holds"] = f"{n} patches, {s} samples"
         rows.append(row)
     for name, src in SOURCES.items():
         path = args.salamander if name == "salamander" else src.path

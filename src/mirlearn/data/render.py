@@ -22,7 +22,8 @@ from ..errors import ParameterError
 from .frames import write_paired_manifest
 from .soundfont import require_tinysoundfont
 
-__all__ = ["INSTRUMENTS", "DRUM_KIT", "Instrument", "resolve_instruments", "render_notes", "render_groups", "render_melodies"]
+__all__ = ["INSTRUMENTS", "DRUM_KIT", "Instrument", "resolve_instruments", "render_notes", "render_groups", "render_melodies",
+           "write_note_manifests"]
 
 
 @dataclass(frozen=True)
@@ -344,17 +345,24 @@ def render_notes(
         raise ParameterError("no note produced any sound; are these General MIDI SoundFonts?")
     groups = render_groups(sorted({r[3] for r in rows}))
     rows = [(path, inst, split, groups[note]) for path, inst, split, note in rows]
+    manifests = write_note_manifests(out, [(path, inst.name, inst.family, split, group, Path(path).relative_to(out).parts[0])
+                                           for path, inst, split, group in rows])
+    return {**manifests, "n_notes": len(rows)}
+
+
+def write_note_manifests(out, rows):
+    """``out/notes-instrument.csv`` and ``out/notes-family.csv`` (columns ``path,label,split,group,source``)
+    from rows ``(path, instrument, family, split, group, source)``; returns ``{"instrument": path, "family": path}``."""
     manifests = {}
-    for kind in ("instrument", "family"):
-        m = out / f"notes-{kind}.csv"
+    for k, kind in enumerate(("instrument", "family")):
+        m = Path(out) / f"notes-{kind}.csv"
         with m.open("w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["path", "label", "split", "group", "source"])
-            for path, inst, split, group in rows:
-                w.writerow([Path(path).relative_to(out), inst.name if kind == "instrument" else inst.family, split, group,
-                            Path(path).relative_to(out).parts[0]])
+            for path, inst, family, split, group, source in rows:
+                w.writerow([Path(path).relative_to(out), (inst, family)[k], split, group, source])
         manifests[kind] = m
-    return {**manifests, "n_notes": len(rows)}
+    return manifests
 
 
 def render_melodies(soundfonts, out, *, n_per_instrument=4, seconds=8.0, instruments=None, sr=16000, test_soundfont=None,

@@ -181,24 +181,6 @@ def cut_note(y, sr, *, duration=1.5, top_db=40.0, pre=0.01, fade=0.05):
     return out
 
 
-def _write_manifests(out, rows):
-    from .render import resolve_instruments
-
-    manifests = {}
-    family = {}
-    for kind in ("instrument", "family"):
-        m = out / f"notes-{kind}.csv"
-        with m.open("w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["path", "label", "split", "group", "source"])
-            for path, inst, split, group, source in rows:
-                if kind == "family" and inst not in family:
-                    family[inst] = resolve_instruments([inst])[0].family
-                w.writerow([Path(path).relative_to(out), inst if kind == "instrument" else family[inst], split, group, source])
-        manifests[kind] = m
-    return manifests
-
-
 def import_notes(source, out, *, path=None, split="", duration=1.5, sr=22050, augment=0, augment_effects=None, seed=0,
                  progress=True):
     """Cut a sample source's recordings into labelled notes in ``out``, with manifests.
@@ -238,6 +220,7 @@ def import_notes(source, out, *, path=None, split="", duration=1.5, sr=22050, au
     from ..audio.io import load
     from .augment import EFFECTS
     from .augment import augment as augment_fn
+    from .render import resolve_instruments, write_note_manifests
 
     if split not in ("", "train", "valid", "test"):
         raise ParameterError(f"split must be '', 'train', 'valid' or 'test', got {split!r}")
@@ -281,7 +264,9 @@ def import_notes(source, out, *, path=None, split="", duration=1.5, sr=22050, au
                       MirlearnWarning, stacklevel=2)
     if not rows:
         raise ParameterError(f"{source}: no recording could be read")
-    return {**_write_manifests(out, rows), "n_notes": len(rows), "skipped": skipped}
+    family = {inst: resolve_instruments([inst])[0].family for inst in {r[1] for r in rows}}
+    manifests = write_note_manifests(out, [(p, inst, family[inst], split_, group, src) for p, inst, split_, group, src in rows])
+    return {**manifests, "n_notes": len(rows), "skipped": skipped}
 
 
 def merge_manifests(manifests, out, *, splits=None):
