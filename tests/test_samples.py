@@ -223,3 +223,34 @@ def test_default_kits_ignore_kits_other_packages_install(tmp_path, monkeypatch):
     (tmp_path / "GMRockKit" / "drumkit.xml").unlink()
     with pytest.raises(ParameterError, match="none of the default drum kits"):
         drumkits.default_kits()
+
+
+def test_leave_one_real_source_out_keeps_the_test_source_out_of_training(tmp_path):
+    """bench/notes_real.py: the held-out source's notes are all test, never augmented, and no
+    training (or validation, which is carved from training) note comes from it."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import notes_real
+
+    rendered = _render_like(tmp_path / "rendered")
+    with pytest.warns(MirlearnWarning):
+        real = import_notes_for_test(tmp_path)
+    man, n_test, n_train = notes_real.experiment({"rendered": str(rendered), "salamander": str(real)}, "salamander",
+                                                 tmp_path / "exp.csv")
+    rows = _rows(man)
+    test = [x for x in rows if x["split"] == "test"]
+    assert n_test == len(test) == 3  # A3v4, C4v8, D#4v16: A3v5 is not one of the four velocity layers kept
+    assert all(x["source"] == "salamander" and "_aug" not in x["path"] for x in test)
+    assert all(x["source"] != "salamander" for x in rows if x["split"] != "test") and n_train == 2
+
+
+def import_notes_for_test(tmp_path):
+    from mirlearn.data.samples import import_notes
+
+    src = tmp_path / "audio"
+    src.mkdir()
+    for name in ["A3v4", "A3v5", "C4v8", "D#4v16"]:  # v5 is not one of the bench's four layers
+        sf.write(src / f"{name}.flac", _burst(44100), 44100)
+    sf.write(src / "F#4v1.wav", np.zeros(100, np.float32), 44100)  # silent: skipped with a warning
+    return import_notes("salamander", tmp_path / "real", path=src, augment=1, progress=False)["instrument"]
