@@ -19,6 +19,7 @@ STAMP  := $(VENV)/.installed
 PIN    := -c constraints.txt
 DATA   ?= ../shared/data
 DEMO   ?= runs/demo
+ONSET_CLIP := $(DATA)/bock-onsets-dev/audio/al_Media-103515(19.7-29.7).flac
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 SF_FLUID := /usr/share/sounds/sf2/FluidR3_GM.sf2
@@ -98,11 +99,12 @@ demo: $(STAMP) soundfonts
 	# the note model shipped in the package, on notes of the test SoundFont
 	$(VENV)/bin/mirlearn predict instrument $(DEMO)/notes/TimGM6mb/violin/violin_p067_v110.wav \
 	    $(DEMO)/notes/TimGM6mb/trumpet/trumpet_p070_v064.wav --top-k 2
-	# the frame level: the shipped models on real clips they were not trained on
-	$(VENV)/bin/mirlearn detect onsets $(DATA)/madmom-clips/sample.wav --out $(DEMO)/detect --no-progress
+	# the frame level: the shipped models on real clips outside their training and selection (onsets: a file of
+	# fold 3, the onset model's test part; drums: SpeedMetal, a test song of the drum model; pitch: a real piano clip)
+	$(VENV)/bin/mirlearn detect onsets "$(ONSET_CLIP)" --out $(DEMO)/detect --no-progress
 	$(VENV)/bin/mirlearn detect drums $(DATA)/mdb-drums-dev/audio/MusicDelta_SpeedMetal_Drum.wav --out $(DEMO)/detect --no-progress
 	$(VENV)/bin/mirlearn detect pitch $(DATA)/madmom-clips/stereo_sample.flac --out $(DEMO)/detect --no-progress
-	$(VENV)/bin/mirlearn show $(DATA)/madmom-clips/sample.wav --activations onsets --out $(DEMO)/detect/sample-onsets.png
+	$(VENV)/bin/mirlearn show "$(ONSET_CLIP)" --activations onsets --out $(DEMO)/detect/onsets.png
 
 bench: $(STAMP)
 	$(PY) bench/features.py --data $(DATA)/gtzan-mini-dev
