@@ -157,3 +157,59 @@ def test_a_truncated_wav_warns(tmp_path):
         warnings.simplefilter("error")
         mirlearn.load(full)  # a whole file: no warning
         mirlearn.load(full, offset=1.0, duration=1.0)  # a part of a whole file: none either
+
+
+def _cbr_mp3_without_info_frame(seconds=3.5, sr=44100):
+    """A constant-bitrate MP3 as many encoders write it: no Xing/Info frame, so no header
+    states its length (libsndfile writes an Info frame first; it is dropped here)."""
+    import io
+
+    t = np.arange(int(seconds * sr)) / sr
+    buf = io.BytesIO()
+    sf.write(buf, (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), sr, format="MP3", bitrate_mode="CONSTANT",
+             compression_level=0.5)
+    data = buf.getvalue()
+    second = data.find(data[:2], 4)  # the next frame header (the Info frame is mostly zeros)
+    assert data[:2] == b"\xff\xfb" and b"Info" in data[:second]
+    return data[second:]
+
+
+def _id3v2(n_bytes):
+    """An ID3v2.3 tag of ``n_bytes`` (cover art, say): libsndfile counts it as audio."""
+    size = bytes([(n_bytes >> 21) & 127, (n_bytes >> 14) & 127, (n_bytes >> 7) & 127, n_bytes & 127])
+    return b"ID3\x03\x00\x00" + size + b"\x00" * n_bytes
+
+
+def test_a_healthy_mp3_without_a_length_header_does_not_warn(tmp_path):
+    """libsndfile's frame count of such an MP3 is an estimate from its size (here 0.25 s too
+    long with the tag, 3 ms without): no 'truncated' warning for a whole file."""
+    import warnings
+
+    stream = _cbr_mp3_without_info_frame()
+    for name, data in (("plain.mp3", stream), ("tagged.mp3", _id3v2(50_000) + stream), ("v1.mp3", stream + b"TAG" + b"\0" * 125)):
+        (tmp_path / name).write_bytes(data)
+        with sf.SoundFile(tmp_path / name) as f:
+            estimate, held = f.frames, len(f.read())
+        if name == "tagged.mp3":
+            assert estimate > held + 0.2 * 44100  # what made every such file warn
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            y, sr = mirlearn.load(tmp_path / name)
+        assert abs(len(y) / sr - 3.5) < 0.1
+
+
+def test_a_truncated_mp3_warns_with_or_without_a_length_header(tmp_path):
+    import io
+
+    from mirlearn import MirlearnWarning
+
+    stream = _cbr_mp3_without_info_frame()
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(_id3v2(5000) + stream[: len(stream) // 2 + 7])  # ends inside a frame
+    with pytest.warns(MirlearnWarning, match=r"truncated: its last MPEG frame is cut off after 1\.\d+ s"):
+        mirlearn.load(cut)
+    buf = io.BytesIO()
+    sf.write(buf, 0.1 * np.ones(3 * 44100, np.float32), 44100, format="MP3")  # with an Info frame: its length is known
+    (tmp_path / "cut-info.mp3").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    with pytest.warns(MirlearnWarning, match=r"truncated: the file declares 3.000 s of audio but holds 1\.\d+ s"):
+        mirlearn.load(tmp_path / "cut-info.mp3")

@@ -102,6 +102,7 @@ def decode(data, *, name="<bytes>", sr=None, mono=True, offset=0.0, duration=Non
             n = -1 if duration is None else int(round(duration * native_sr))
             y = f.read(frames=n, dtype="float32", always_2d=True)
             declared = _declared_frames(data, f)
+            cut_mp3 = declared is None and _mp3_last_frame_cut(data)
     except AudioError:
         raise
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
@@ -109,7 +110,14 @@ def decode(data, *, name="<bytes>", sr=None, mono=True, offset=0.0, duration=Non
 
     if y.shape[0] == 0:
         raise AudioError(name, "file holds no audio samples")
-    wanted = declared - start if n == -1 else min(n, declared - start)
+    if cut_mp3 and n == -1:
+        warnings.warn(
+            f"{name}: truncated: its last MPEG frame is cut off after {(start + y.shape[0]) / native_sr:.3f} s "
+            "of audio; the rest is missing",
+            MirlearnWarning,
+            stacklevel=3,
+        )
+    wanted = 0 if declared is None else declared - start if n == -1 else min(n, declared - start)
     if declared and y.shape[0] < wanted:
         warnings.warn(
             f"{name}: truncated: the file declares {declared / native_sr:.3f} s of audio but holds "
@@ -135,7 +143,16 @@ def decode(data, *, name="<bytes>", sr=None, mono=True, offset=0.0, duration=Non
 
 def _declared_frames(data, f):
     """The number of frames a file's header declares: the WAV ``data`` chunk's size (which
-    libsndfile silently trims to what is present), else libsndfile's count."""
+    libsndfile silently trims to what is present), else libsndfile's count; None for an MP3
+    without a Xing, Info or VBRI header, whose length no header states (libsndfile's count
+    is then an estimate from the file size and the first frame's bitrate, which ID3 tags and
+    variable bitrates throw off: :func:`_mp3_last_frame_cut` tells truncation instead)."""
+    if f.format == "MP3":
+        first = _mp3_first_frame(data)
+        if first is None:
+            return f.frames
+        pos, length = first[0], first[1]
+        return f.frames if any(tag in data[pos : pos + length] for tag in (b"Xing", b"Info", b"VBRI")) else None
     if f.format in ("WAV", "WAVEX") and data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         import struct
 
@@ -150,6 +167,71 @@ def _declared_frames(data, f):
                 break
             pos += 8 + size + (size & 1)
     return f.frames
+
+
+#: kbit/s by (MPEG-1?, layer) for bitrate indices 1..14 (ISO/IEC 11172-3, 13818-3)
+_MP3_KBPS = {
+    (True, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 3): (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 1): (32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _mp3_frame_length(data, pos):
+    """Bytes of the MPEG audio frame whose header starts at ``pos``; 0 if none starts there."""
+    if pos + 4 > len(data):
+        return 0
+    h = int.from_bytes(data[pos : pos + 4], "big")
+    version, layer = (h >> 19) & 3, 4 - ((h >> 17) & 3)  # version 3: MPEG-1; layer bits 3, 2, 1: I, II, III
+    bitrate, rate, pad = (h >> 12) & 15, (h >> 10) & 3, (h >> 9) & 1
+    if (h >> 21) != 0x7FF or version == 1 or layer == 4 or bitrate in (0, 15) or rate == 3:
+        return 0
+    mpeg1 = version == 3
+    kbps = _MP3_KBPS[(mpeg1, min(layer, 2) if not mpeg1 else layer)][bitrate - 1]
+    sr = _MP3_RATES[version][rate]
+    if layer == 1:
+        return (12000 * kbps // sr + pad) * 4
+    return (144000 if mpeg1 or layer == 2 else 72000) * kbps // sr + pad
+
+
+def _mp3_first_frame(data):
+    """``(position, length)`` of the first MPEG audio frame after any ID3v2 tag (one whose
+    header is followed by another frame's, so that a stray sync word in a tag is not taken
+    for audio), or None."""
+    pos = 0
+    if data[:3] == b"ID3" and len(data) >= 10:
+        pos = 10 + ((data[6] & 127) << 21 | (data[7] & 127) << 14 | (data[8] & 127) << 7 | (data[9] & 127))
+        pos += 10 if data[5] & 0x10 else 0  # a footer
+    end = min(len(data), pos + 65536)
+    while pos < end:
+        pos = data.find(b"\xff", pos, end)
+        if pos < 0:
+            return None
+        n = _mp3_frame_length(data, pos)
+        if n and (pos + n >= len(data) or _mp3_frame_length(data, pos + n)):
+            return pos, n
+        pos += 1
+    return None
+
+
+def _mp3_last_frame_cut(data):
+    """Whether an MPEG audio stream ends inside a frame: the chain of frame headers from
+    the first frame runs past the end of the data. A chain that stops at anything else
+    (an ID3v1 or APE tag, padding) is whole."""
+    first = _mp3_first_frame(data)
+    if first is None:
+        return False
+    pos = first[0]
+    while True:
+        n = _mp3_frame_length(data, pos)
+        if not n:
+            return False
+        if pos + n > len(data):
+            return True
+        pos += n
 
 
 def resample(y, *, orig_sr, target_sr):
