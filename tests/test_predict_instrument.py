@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -77,8 +79,14 @@ def test_predict_instrument_end_to_end(tmp_path):
         assert sum(probs.values()) == pytest.approx(1.0, abs=1e-5) and sum(fams.values()) == pytest.approx(1.0, abs=1e-5)
         for f, p in fams.items():  # a family's probability is the sum over its instruments
             assert p == pytest.approx(sum(v for c, v in probs.items() if fam[c] == f), abs=1e-6)
-        right_inst += max(probs, key=probs.get) == name
-        right_fam += max(fams, key=fams.get) == fam[name]
+        assert out[name]["label"] == max(probs, key=probs.get) and out[name]["family"] == max(fams, key=fams.get)
+        right_inst += out[name]["label"] == name
+        right_fam += out[name]["family"] == fam[name]
     assert right_inst >= 4 and right_fam >= 4, out
     table = mirlearn("predict", "instrument", files[0], "--top-k", "2", cwd=tmp_path)
     assert table.returncode == 0 and "family:" in table.stdout and "piano" in table.stdout
+    assert table.stdout.split(": ", 1)[1].startswith(out[files[0].stem]["label"] + " | ")
+    r = mirlearn("predict", "instrument", files[0], bad, "--format", "csv", cwd=tmp_path)
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert r.stdout.startswith("path,label,family,") and rows[0]["label"] == out[files[0].stem]["label"]
+    assert rows[0]["family"] == out[files[0].stem]["family"] and rows[1]["label"] == "" and rows[1]["error"]

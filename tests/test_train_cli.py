@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -83,13 +85,17 @@ def test_predict_formats(classic_run, tiny, env, tmp_path):
     r = cli(env, "predict", classic_run, clip, long, "--top-k", "2")
     assert r.returncode == 0
     lines = r.stdout.splitlines()
-    assert len(lines) == 2 and all(ln.split(": ", 1)[1].startswith("tone ") for ln in lines)
+    assert len(lines) == 2 and all(ln.split(": ", 1)[1].startswith("tone | tone ") for ln in lines)  # the label first
     assert all(ln.count(",") == 1 for ln in lines)  # --top-k 2
     r = cli(env, "predict", classic_run, clip, "--format", "json")
-    probs = json.loads(r.stdout)[0]["probabilities"]
+    item = json.loads(r.stdout)[0]
+    probs = item["probabilities"]
     assert set(probs) == {"clicks", "noise", "tone"} and abs(sum(probs.values()) - 1) < 1e-6
+    assert item["label"] == "tone" == max(probs, key=probs.get) and "family" not in item
     r = cli(env, "predict", classic_run, clip, "--format", "csv")
-    assert r.stdout.splitlines()[0] == "path,clicks,noise,tone,error,warnings"
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert r.stdout.splitlines()[0] == "path,label,clicks,noise,tone,error,warnings"
+    assert rows[0]["label"] == "tone" and float(rows[0]["tone"]) == pytest.approx(probs["tone"], abs=1e-6)
     bad = tmp_path / "bad.wav"
     bad.write_text("not audio")
     r = cli(env, "predict", classic_run, bad)
@@ -281,9 +287,13 @@ def test_deep_tagging(tiny, env, tmp_path):
     assert b["multilabel"] and len(b["thresholds"]) == 3
     files = [tiny / "classes" / k / f"{k}0.wav" for k in ("tone", "noise", "clicks")]
     r = cli(env, "predict", out, *files, "--format", "json")
-    sums = [sum(row["probabilities"].values()) for row in json.loads(r.stdout)]
+    rows = json.loads(r.stdout)
+    sums = [sum(row["probabilities"].values()) for row in rows]
     # independent sigmoids, not a softmax: a softmax's probabilities sum to 1 for every file
     assert len(sums) == 3 and max(abs(t - 1) for t in sums) > 0.05, sums
+    for row in rows:  # the label: every tag at or above its threshold, ';'-joined
+        above = [t for t, th in zip(("noisy", "percussive", "pitched"), b["thresholds"]) if row["probabilities"][t] >= th]
+        assert row["label"] == ";".join(above)
 
 
 def test_deep_training_is_reproducible(tiny, env, tmp_path):

@@ -288,7 +288,11 @@ def build_parser():
     pr.add_argument("run_dir", metavar="RUN_DIR", help="run directory, bundle folder, or 'instrument' (the shipped note model)")
     pr.add_argument("audio", nargs="+", metavar="AUDIO")
     pr.add_argument("--top-k", type=int, default=3, metavar="K", help="labels per file in the table (default 3)")
-    pr.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    pr.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                    help=("table: 'PATH: LABEL | the top K labels and their probabilities'; json and csv: 'label' (the "
+                          "predicted label; several joined by ';' for a multi-label model, empty when none passes its "
+                          "threshold), 'family' for the instrument model (the family with the highest summed "
+                          "probability), then every probability"))
     pr.add_argument("--cache", metavar="DIR", default=None, help="feature cache")
     pr.add_argument("--trust", action="store_true", help=("also load a model bundle that can only be loaded by running code from it (a pickle, or types "
                           "mirlearn's models never hold); only for bundles whose source you trust as you would trust code"))
@@ -716,49 +720,56 @@ def _cmd_predict(args):
     import json
 
     from ..inference import predict_files
-    from ..inference.predict import family_scores
+    from ..inference.predict import decided_labels, family_scores
 
     if args.top_k < 1:
         raise ParameterError(f"--top-k must be >= 1, got {args.top_k}")
     bundle, rows = predict_files(args.run_dir, args.audio, cache=args.cache, trust=args.trust)
     classes = bundle.classes
-    good = [r.scores for r in rows if r.scores is not None]
-    fam = family_scores(bundle, np.array(good)) if good else None
-    families, fam_rows = (fam[0], iter(fam[1])) if fam else ([], iter(()))
-    failed = 0
+    good = np.array([r.scores for r in rows if r.scores is not None]).reshape(-1, len(classes))
+    fam = family_scores(bundle, good)
+    families, fam_probs = fam if fam else ([], np.zeros((len(good), 0)))
+    labels = iter(decided_labels(bundle, good))
+    fams = iter(fam_probs)
+    failed = sum(r.scores is None for r in rows)
+    out = []  # (path, scores, label, family probabilities, reason, warnings)
+    for path, scores, reason, warns in rows:
+        out.append((path, scores, None, None, reason, warns) if scores is None else (path, scores, next(labels), next(fams), reason, warns))
     if args.format == "json":
-        out = []
-        for path, scores, reason, warns in rows:
+        items = []
+        for path, scores, label, fp, reason, warns in out:
             if scores is None:
-                out.append({"path": path, "error": reason})
-                failed += 1
-            else:
-                item = {"path": path, "probabilities": {c: float(p) for c, p in zip(classes, scores)}, "warnings": warns}
-                if families:
-                    item["families"] = {f: float(p) for f, p in zip(families, next(fam_rows))}
-                out.append(item)
-        print(json.dumps(out, indent=2))
+                items.append({"path": path, "error": reason})
+                continue
+            item = {"path": path, "label": label}
+            if families:
+                item["family"] = families[int(np.argmax(fp))]
+            item["probabilities"] = {c: float(p) for c, p in zip(classes, scores)}
+            if families:
+                item["families"] = {f: float(p) for f, p in zip(families, fp)}
+            item["warnings"] = warns
+            items.append(item)
+        print(json.dumps(items, indent=2))
     elif args.format == "csv":
         w = csv.writer(sys.stdout)
-        w.writerow(["path", *classes, *(f"family_{f}" for f in families), "error", "warnings"])
-        for path, scores, reason, warns in rows:
-            failed += scores is None
-            fam_cells = ([""] * len(families) if scores is None else [f"{p:.6f}" for p in next(fam_rows)]) if families else []
-            w.writerow([path, *([""] * len(classes) if scores is None else [f"{p:.6f}" for p in scores]), *fam_cells,
-                        reason or "", "; ".join(warns)])
+        w.writerow(["path", "label", *(["family"] if families else []), *classes, *(f"family_{f}" for f in families), "error", "warnings"])
+        for path, scores, label, fp, reason, warns in out:
+            if scores is None:
+                w.writerow([path, "", *([""] if families else []), *[""] * (len(classes) + len(families)), reason, "; ".join(warns)])
+                continue
+            w.writerow([path, label, *([families[int(np.argmax(fp))]] if families else []), *(f"{p:.6f}" for p in scores),
+                        *(f"{p:.6f}" for p in fp), "", "; ".join(warns)])
     else:
-        for path, scores, reason, warns in rows:
+        for path, scores, label, fp, reason, warns in out:
             if scores is None:
                 print(f"{path}: error: {reason}")
-                failed += 1
                 continue
             top = np.argsort(scores)[::-1][: args.top_k]
             family = ""
             if families:
-                fp = next(fam_rows)
                 j = int(np.argmax(fp))
-                family = f"  | family: {families[j]} {fp[j]:.3f}"
-            print(f"{path}: " + ", ".join(f"{classes[j]} {scores[j]:.3f}" for j in top) + family
+                family = f" | family: {families[j]} {fp[j]:.3f}"
+            print(f"{path}: {label or '(none)'} | " + ", ".join(f"{classes[j]} {scores[j]:.3f}" for j in top) + family
                   + "".join(f"  (warning: {w})" for w in warns))
     return 1 if failed == len(rows) else 0
 

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from ..extraction.cache import gather
 from .bundle import load_bundle
 
-__all__ = ["predict_files", "Prediction", "SHIPPED_CLASSIFIERS", "resolve_model", "family_scores"]
+__all__ = ["predict_files", "Prediction", "SHIPPED_CLASSIFIERS", "resolve_model", "family_scores", "decided_labels"]
 
 #: Classification models shipped inside the package (``mirlearn predict instrument NOTE.wav``).
 SHIPPED_CLASSIFIERS = ("instrument",)
@@ -37,6 +37,17 @@ def resolve_model(run_dir):
 
         return shipped_model_dir(str(run_dir))
     return run_dir
+
+
+def decided_labels(bundle, scores):
+    """The predicted label of each row of ``scores`` ``(n, n_classes)``: the most probable
+    class, or for a multi-label model the classes at or above their thresholds joined by
+    ``';'`` (``''`` when none is)."""
+    scores = np.asarray(scores, dtype=float).reshape(-1, len(bundle.classes))
+    decided = bundle.decide(scores)
+    if bundle.multilabel:
+        return [";".join(c for c, d in zip(bundle.classes, row) if d) for row in decided]
+    return [bundle.classes[int(j)] for j in decided]
 
 
 def family_scores(bundle, scores):
