@@ -14,8 +14,10 @@ for validation (a tenth of the training notes, by whole groups, stops the CNN ea
 any choice of this script. The seed changes the augmented copies, the validation carve and
 the model.
 
-Models: ``cnn`` (the demo CNN on log-mel, configs/demo-cnn.yaml: no pretrained weights) and
-``musicnn_msd+logreg`` (musicnn's MSD embeddings, frozen, and a logistic-regression head).
+Models: ``cnn`` (the demo CNN on log-mel, configs/demo-cnn.yaml: no pretrained weights),
+``musicnn_msd+logreg`` (musicnn's MSD embeddings, frozen, and a logistic-regression head) and
+``ensemble``: the mean of the class probabilities of the models listed before it, equal
+weights fixed in advance (nothing is fitted or chosen on any data).
 Scores: instrument accuracy on the test source, and the accuracy of the family of the
 predicted instrument; mean ± sample std over seeds. Writes bench/results/notes-real.json.
 """
@@ -92,13 +94,23 @@ def experiment(manifests, test_source, dest):
     return dest, sum(r[2] == "test" for r in rows), sum(r[2] == "train" for r in rows)
 
 
-def scores(run_dir):
+def scores(run_dirs):
+    """(instrument accuracy, family accuracy) of one run, or of the mean of the class
+    probabilities of several runs on the same test notes (an equal-weight ensemble)."""
     from mirlearn.data.render import INSTRUMENTS
 
     family = {name: inst.family for name, inst in INSTRUMENTS.items()}
-    rows = list(csv.DictReader(open(run_dir / "predictions.csv", newline="")))
-    return (float(np.mean([r["true"] == r["predicted"] for r in rows])),
-            float(np.mean([family[r["true"]] == family[r["predicted"]] for r in rows])))
+    tables = [{r["path"]: r for r in csv.DictReader(open(d / "predictions.csv", newline=""))} for d in run_dirs]
+    if any(t.keys() != tables[0].keys() for t in tables):
+        raise ValueError(f"{run_dirs} predict different notes")
+    classes = [c[2:] for c in next(iter(tables[0].values())) if c.startswith("p_")]
+    true, pred = [], []
+    for path, row in tables[0].items():
+        p = np.mean([[float(t[path]["p_" + c]) for c in classes] for t in tables], axis=0)
+        true.append(row["true"])
+        pred.append(classes[int(np.argmax(p))])
+    return (float(np.mean([t == p for t, p in zip(true, pred)])),
+            float(np.mean([family[t] == family[p] for t, p in zip(true, pred)])))
 
 
 def main():
@@ -106,7 +118,8 @@ def main():
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-notes-real")
     ap.add_argument("--salamander", type=Path, default=ROOT / "runs" / "sources" / "salamander")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--models", default="cnn,musicnn_msd+logreg")
+    ap.add_argument("--models", default="cnn,musicnn_msd+logreg,ensemble",
+                    help="'ensemble' averages the probabilities of the models before it")
     ap.add_argument("--test-sources", default=",".join(REAL))
     ap.add_argument("--pitch-step", type=int, default=6)
     ap.add_argument("--copies", type=int, default=1, help="augmented copies of each training note (default 1)")
@@ -130,16 +143,24 @@ def main():
     print("| test source | model | instrument accuracy | family accuracy | test notes | training notes | seconds per seed |")
     print("|---|---|---:|---:|---:|---:|---:|")
     results = []
+    models = args.models.split(",")
+    if models[0] == "ensemble":
+        sys.exit("--models: 'ensemble' averages the models listed before it")
     for test in tests:
-        for model in args.models.split(","):
+        for i, model in enumerate(models):
             res, secs = [], []
             for seed in seeds:
                 manifests = build(args.out / f"notes-seed{seed}", seed, args.pitch_step, args.copies, args.salamander, digest)
                 man, n_test, n_train = experiment(manifests, test, args.out / f"{test}-seed{seed}.csv")
+                if model == "ensemble":
+                    runs = [args.out / f"{test}-{m}-seed{seed}" for m in models[:i]]
+                    res.append(scores(runs))
+                    secs.append(sum(json.loads((r / "bench_stamp.json").read_text())["seconds"] for r in runs))
+                    continue
                 extra = ["--config", DEMO_CNN] if model == "cnn" else []
                 run = args.out / f"{test}-{model}-seed{seed}"
                 _, s = train_once(run, ["--data", man, "--model", model, "--seed", seed, *extra], env, digest)
-                res.append(scores(run))
+                res.append(scores([run]))
                 secs.append(s)
             results.append(dict(test_source=test, model=model, instrument=[r[0] for r in res], family=[r[1] for r in res],
                                 test_notes=n_test, training_notes=n_train, seconds=secs))
