@@ -8,6 +8,8 @@ validation sizes are honoured; macro averages use the model's full label set.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -266,7 +268,7 @@ def test_missing_group_by_column_is_an_error(tmp_path):
         load_dataset(m, group_by="instrument_pitch", check_files=False)
 
 
-def test_evaluate_train_split_is_allowed_and_labelled_and_new_data_needs_split_all(clips, env, tmp_path):
+def test_evaluate_train_split_is_allowed_and_labelled_and_new_data_is_scored_whole(clips, env, tmp_path):
     root, table = clips
     t = table.copy()
     t["split"] = np.where(t["n"] >= 8, "test", "train")
@@ -278,13 +280,20 @@ def test_evaluate_train_split_is_allowed_and_labelled_and_new_data_needs_split_a
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert "NOT a held-out score" in out["evaluated_on"] and out["n_seen_in_training"] == out["n_items"]
-    # other data, no split column: --split test has nothing to take; --split all scores it
+    # other data, no split column, none of it seen: the default --split test scores all of it, and says so
     other = tmp_path / "other"
     for kind in ("tone", "noise"):
         (other / kind).mkdir(parents=True)
         for i in range(2):
             sf.write(other / kind / f"{i}.wav", synthetic_clip(kind, np.random.default_rng(i)), SR)
-    r = cli(env, "evaluate", run, "--data", other, "--split", "test")
-    assert r.returncode == 2 and "use --split all" in r.stderr and "fitted" not in r.stderr
+    r = cli(env, "evaluate", run, "--data", other, "--json")
+    assert r.returncode == 0, r.stderr
+    new = json.loads(r.stdout)
+    assert new["n_items"] == 4 and new["n_seen_in_training"] == 0 and "none of which the model was trained" in new["evaluated_on"]
     r = cli(env, "evaluate", run, "--data", other, "--split", "all", "--json")
-    assert r.returncode == 0 and json.loads(r.stdout)["n_seen_in_training"] == 0
+    assert r.returncode == 0 and json.loads(r.stdout)["accuracy"] == new["accuracy"]
+    # ... but one training item among them and it refuses again
+    shutil.copytree(other, tmp_path / "mixed")
+    os.symlink(t.loc[t["n"] == 0, "path"].iloc[0], tmp_path / "mixed" / "tone" / "seen.wav")
+    r = cli(env, "evaluate", run, "--data", tmp_path / "mixed")
+    assert r.returncode == 2 and "was fitted on them" in r.stderr and "--split all" in r.stderr

@@ -54,8 +54,10 @@ def evaluate_run(run_dir, data, *, split="test", cache=None, progress=False, tru
     """Score a trained run on ``data``: its ``split`` part, or ``'all'`` of it.
 
     The part is the manifest's ``split`` column when it has one, else the run's own test
-    items (``split.csv``). Items with labels the model never saw are reported and left out,
-    and so are unreadable files.
+    items (``split.csv``), or every item when the model was neither trained, validated nor
+    selected on any of them (new data). Items with labels the model never saw are reported
+    and left out, and so are unreadable files. Items are matched to the run's by resolved
+    path.
 
     Raises
     ------
@@ -130,20 +132,20 @@ def _select_items(items, *, split, has_splits, fit, run_test, data, run_dir, ech
         how = f"the manifest's {split!r} split"
     elif split == "test":
         in_test = [it for it in items if _norm(it.path) in run_test]
-        if not in_test:
-            if any(_norm(it.path) in fit for it in items):
-                raise LeakError(
-                    f"{data} has no split column and none of its items is in the run's test split: the run's model "
-                    f"was fitted on them ({_describe_run(run_dir)}). Its held-out scores are in "
-                    f"{Path(run_dir) / 'metrics.json'}; evaluate on other data, or use --split all to score these "
-                    "items knowing the model has seen them."
-                )
-            raise ParameterError(
-                f"{data} has no split column and none of its items is in the run's test split; to score all of "
-                "them (the model has not seen them), use --split all"
+        if not any(_norm(it.path) in fit for it in items):  # new data: nothing of it trained or selected the model
+            how = (f"all {len(items)} item(s) of {data}, none of which the model was trained, validated or selected on"
+                   + (f" ({len(in_test)} in the run's own test split)" if in_test else ""))
+            echo(f"{data} has no split column and the model has not seen any of its items: scoring all {len(items)}")
+        elif not in_test:
+            raise LeakError(
+                f"{data} has no split column and none of its items is in the run's test split: the run's model "
+                f"was fitted on them ({_describe_run(run_dir)}). Its held-out scores are in "
+                f"{Path(run_dir) / 'metrics.json'}; evaluate on other data, or use --split all to score these "
+                "items knowing the model has seen them."
             )
-        items = in_test
-        how = "the run's own test split (split.csv)"
+        else:
+            items = in_test
+            how = "the run's own test split (split.csv)"
     else:
         raise ParameterError(f"--split {split} needs a manifest with a split column")
     if not items:
