@@ -296,6 +296,23 @@ def test_deep_tagging(tiny, env, tmp_path):
         assert row["label"] == ";".join(above)
 
 
+def test_deep_training_prints_our_lines_and_warnings_and_no_lightning_chatter(tiny, env, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("epochs: 2\nbatch_size: 8\nchunk_seconds: 1.0\nchunks_per_clip: 2\nchannels: [4, 4, 8, 8]\nn_mels: 32\n")
+    manifest = tmp_path / "m.csv"  # an extra column: mirlearn warns that it is kept as metadata
+    files = sorted((tiny / "classes").glob("*/*.wav"))
+    manifest.write_text("path,label,take\n" + "".join(f"{f},{f.parent.name},1\n" for f in files))
+    r = cli(env, "train", "--data", manifest, "--model", "cnn", "--config", cfg, "--out", tmp_path / "run", "--accelerator", "cpu")
+    assert r.returncode == 0, r.stderr
+    assert "warning: manifest" in r.stdout and "column(s) take kept as metadata" in r.stdout  # our own warning stays
+    for chatter in ("GPU available", "TPU available", "Tip:", "litlogger", "LeafSpec", "Sanity Checking", "Epoch 0",
+                    "Trainer.fit"):
+        assert chatter not in r.stdout + r.stderr, chatter
+    assert "trained 2 epoch(s) (all epochs); best val_loss" in r.stdout
+    assert "training: 100%" in r.stderr  # one bar over the epochs
+    assert len(r.stdout.splitlines()) <= 5, r.stdout  # warning, features, training, scores, where the run is
+
+
 def test_deep_training_is_reproducible(tiny, env, tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("epochs: 1\nbatch_size: 8\nchunk_seconds: 1.0\nchunks_per_clip: 1\nchannels: [4, 4, 8, 8]\nn_mels: 32\n")

@@ -21,7 +21,11 @@ with no code change.
 
 from __future__ import annotations
 
+import logging
 import math
+import sys
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -247,11 +251,16 @@ def loss_module(net, batch_loss, *, lr, weight_decay, epochs, optimizer="adamw",
 
 def fit_best(module, train_dl, valid_dl, cfg, out_dir, *, progress=True):
     """Fit ``module`` with :func:`make_trainer`, then load the best checkpoint (lowest
-    validation loss) back into it. Returns ``(trainer, history)``."""
+    validation loss) back into it. Returns ``(trainer, history)``.
+
+    Lightning's own chatter (accelerator lines, tips, deprecations of its dependencies) is
+    silenced; what it warns about the data or the model, and every warning of ours, is kept.
+    ``progress`` shows one bar over the epochs (on stderr) with the losses of the last one."""
     import torch
 
-    trainer, ckpt = make_trainer(cfg, out_dir, progress=progress)
-    trainer.fit(module, train_dl, valid_dl)
+    with quiet_lightning():
+        trainer, ckpt = make_trainer(cfg, out_dir, progress=progress)
+        trainer.fit(module, train_dl, valid_dl)
     best = trainer.strategy.broadcast(ckpt.best_model_path)  # rank 0 saved it
     if best:
         # the checkpoint this run just wrote; its weights are all that is read back
@@ -260,25 +269,93 @@ def fit_best(module, train_dl, valid_dl, cfg, out_dir, *, progress=True):
     return trainer, history
 
 
+# Lightning (and torch under it) tell a user what is not about their data or model: the
+# accelerators found, advertisements, deprecations inside Lightning's own code, the reason
+# fit returned (our progress line says it).
+_LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "pytorch_lightning", "lightning_fabric")
+_FOREIGN_WARNINGS = (
+    r".*LeafSpec.* is deprecated",
+    r".*does not have many workers",  # we choose num_workers from the configuration
+    r".*Checkpoint directory .* exists and is not empty",  # --overwrite has been given for that
+    r".*number of training batches .* is smaller than the logging interval",
+)
+
+
+@contextmanager
+def quiet_lightning():
+    """Within the block, Lightning logs only warnings and errors, and the known warnings of
+    :data:`_FOREIGN_WARNINGS` are dropped; everything is restored on exit."""
+    loggers = [logging.getLogger(name) for name in _LIGHTNING_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    with warnings.catch_warnings():
+        for message in _FOREIGN_WARNINGS:
+            warnings.filterwarnings("ignore", message=message)
+        for lg in loggers:
+            lg.setLevel(max(lg.level, logging.WARNING))
+        try:
+            yield
+        finally:
+            for lg, level in zip(loggers, levels):
+                lg.setLevel(level)
+
+
+def _epoch_bar(progress):
+    """A Lightning callback: one closing line on stdout (epochs run, why it stopped, the best
+    validation loss and its epoch) and, if ``progress``, one bar over the epochs on stderr
+    with the last epoch's training and validation losses."""
+    from lightning.pytorch.callbacks import Callback
+
+    class EpochBar(Callback):
+        def __init__(self):
+            self.bar, self.best = None, (float("inf"), -1)
+
+        def on_train_start(self, trainer, pl_module):
+            if progress and trainer.is_global_zero:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=trainer.max_epochs, unit="epoch", desc="training", file=sys.stderr)
+
+        def on_train_epoch_end(self, trainer, pl_module):
+            m = {k: float(v) for k, v in trainer.callback_metrics.items() if k.endswith("_loss")}
+            if "val_loss" in m and m["val_loss"] < self.best[0]:
+                self.best = (m["val_loss"], trainer.current_epoch)
+            if self.bar is None:
+                return
+            self.bar.set_postfix({k: f"{v:.3f}" for k, v in sorted(m.items(), reverse=True)}, refresh=False)
+            self.bar.update(1)
+
+        def on_train_end(self, trainer, pl_module):
+            if self.bar is not None:
+                self.bar.close()
+            if trainer.is_global_zero:
+                n = trainer.current_epoch
+                why = "stopped early" if trainer.should_stop and n < trainer.max_epochs else "all epochs"
+                where = f" on {trainer.world_size} processes" if trainer.world_size > 1 else ""
+                print(f"trained {n} epoch(s){where} ({why}); best val_loss {self.best[0]:.4f} at epoch {self.best[1]}", flush=True)
+
+    return EpochBar()
+
+
 def make_trainer(cfg, out_dir, *, progress=True):
     """The Lightning trainer of every deep model: early stopping on the validation loss, the
     best checkpoint kept (``out_dir/checkpoints/best.ckpt``), CSV logs, deterministic; the
-    accelerator, devices, strategy and nodes from the configuration. Returns
-    ``(trainer, checkpoint_callback)``."""
+    accelerator, devices, strategy and nodes from the configuration; our epoch line, and bar
+    when ``progress``. Returns ``(trainer, checkpoint_callback)``."""
     import lightning as L
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger
 
     ckpt = ModelCheckpoint(dirpath=str(Path(out_dir) / "checkpoints"), filename="best", monitor="val_loss", mode="min", save_top_k=1)
+    callbacks = [EarlyStopping(monitor="val_loss", mode="min", patience=cfg["patience"]), ckpt]
     trainer = L.Trainer(
         max_epochs=cfg["epochs"],
         accelerator=cfg["accelerator"],
         devices=cfg["devices"],
         strategy=cfg["strategy"],
         num_nodes=cfg["num_nodes"],
-        callbacks=[EarlyStopping(monitor="val_loss", mode="min", patience=cfg["patience"]), ckpt],
+        callbacks=[*callbacks, _epoch_bar(progress)],
         logger=CSVLogger(str(out_dir), name="logs", version=""),
-        enable_progress_bar=progress,
+        enable_progress_bar=False,
         enable_model_summary=False,
         log_every_n_steps=1,
         deterministic=True,
