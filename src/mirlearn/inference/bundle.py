@@ -101,6 +101,18 @@ class Bundle:
         files = [Path(store) / r.key / name for r in results]
         return predict_clips(self.estimator, files, self.extra)
 
+    def scores_from_features(self, feats, summary):
+        """Class probabilities ``(n_classes,)`` of one signal from its features (the output of
+        :func:`mirlearn.extract` with :attr:`extraction`) and their summary
+        (:func:`mirlearn.summarize`): what :meth:`scores_from_results` gives for a file."""
+        if self.kind == "classic":
+            X = np.array([list(summary.values())], dtype=np.float64)
+            return classic_scores(self.estimator, X, self.classes)[0]
+        from .chunks import predict_clips
+
+        x = feats["audio"] if self.extra.get("input") == "waveform" else feats["logmel"]
+        return predict_clips(self.estimator, [np.asarray(x, dtype=np.float32)], self.extra)[0]
+
     def decide(self, scores):
         """Class indices (single-label) or a multi-hot matrix (multi-label)."""
         if self.multilabel:

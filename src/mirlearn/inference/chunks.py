@@ -43,9 +43,10 @@ def predict_clips(net, files, extra, *, batch_size=64):
     Parameters
     ----------
     net : torch.nn.Module
-    files : sequence of path-like
-        ``.npy`` log-mel spectrograms ``(n_mels, n_frames)``, or signals ``(1, n_samples)``
-        when ``extra['input'] == 'waveform'`` (chunks are then in samples, padded with 0).
+    files : sequence of path-like or np.ndarray
+        Log-mel spectrograms ``(n_mels, n_frames)`` (``.npy`` files or arrays), or signals
+        ``(1, n_samples)`` when ``extra['input'] == 'waveform'`` (chunks are then in samples,
+        padded with 0).
     extra : dict
         ``chunk_frames``, ``norm_mean``, ``norm_std``, ``multilabel`` and ``input`` of the
         bundle.
@@ -56,9 +57,10 @@ def predict_clips(net, files, extra, *, batch_size=64):
     mean, std = float(extra["norm_mean"]), float(extra["norm_std"])
     multilabel = extra.get("multilabel", False)
     fill = 0.0 if extra.get("input") == "waveform" else None
+    arrays = [f if isinstance(f, np.ndarray) else np.load(f, mmap_mode="r") for f in files]
     index = []
-    for c, f in enumerate(files):
-        n = np.load(f, mmap_mode="r").shape[-1]
+    for c, f in enumerate(arrays):
+        n = f.shape[-1]
         index += [(c, s) for s in chunk_starts(n, chunk_frames)]
     owners = np.array([c for c, _ in index], dtype=int)
     net.eval()
@@ -67,7 +69,7 @@ def predict_clips(net, files, extra, *, batch_size=64):
         for s in range(0, len(index), batch_size):
             batch = []
             for c, start in index[s : s + batch_size]:
-                x = crop(np.load(files[c], mmap_mode="r"), start, chunk_frames, fill=fill)
+                x = crop(arrays[c], start, chunk_frames, fill=fill)
                 batch.append(torch.from_numpy((x - mean) / std))
             logits = net(torch.stack(batch))
             p = torch.sigmoid(logits) if multilabel else torch.softmax(logits, dim=1)
