@@ -19,7 +19,6 @@ STAMP  := $(VENV)/.installed
 PIN    := -c constraints.txt
 DATA   ?= ../shared/data
 DEMO   ?= runs/demo
-ONSET_CLIP := $(DATA)/bock-onsets-dev/audio/al_Media-103515(19.7-29.7).flac
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 SF_FLUID := /usr/share/sounds/sf2/FluidR3_GM.sf2
@@ -82,29 +81,14 @@ real-sources: note-sources
 test: $(STAMP) test-soundfont
 	$(PY) -m pytest
 
-# Note-level instrument recognition across sample sources: notes rendered from FluidR3
-# (training, with augmentation) and from TimGM6mb (test: other samples of the same
-# instruments), a classic and a deep model, their comparison and reports; then the
-# frame-level models shipped in the package (onsets, drums, pitch) on real clips.
+# The main job (scripts/demo.py; one line per stage, each command's output in $(DEMO)/logs/):
+# a genre model on pretrained musicnn embeddings scored on GTZAN clips it never saw; the
+# frame-level models shipped in the package (onsets, drums, pitch) on real clips outside their
+# training, scored against the annotations, with figures; then instrument recognition across
+# sample sources (FluidR3 renders for training, TimGM6mb's for testing), an SVM and a CNN.
 # A second `make demo` replaces the runs of the first (--overwrite).
 demo: $(STAMP) soundfonts
-	$(VENV)/bin/mirlearn datasets render-notes --soundfont $(SF_FLUID) --soundfont $(SF_TIM) \
-	    --test-soundfont TimGM6mb --pitch-step 4 --augment 1 --out $(DEMO)/notes --no-progress
-	MIRLEARN_CACHE=$(DEMO)/cache $(VENV)/bin/mirlearn train --data $(DEMO)/notes/notes-instrument.csv \
-	    --model svm_rbf --out $(DEMO)/svm_rbf --overwrite --no-progress
-	MIRLEARN_CACHE=$(DEMO)/cache $(VENV)/bin/mirlearn train --data $(DEMO)/notes/notes-instrument.csv \
-	    --model cnn --config configs/demo-cnn.yaml --out $(DEMO)/cnn --overwrite --no-progress
-	$(VENV)/bin/mirlearn compare $(DEMO)/svm_rbf $(DEMO)/cnn
-	@echo "reports: $(DEMO)/svm_rbf/report.html $(DEMO)/cnn/report.html"
-	# the note model shipped in the package, on notes of the test SoundFont
-	$(VENV)/bin/mirlearn predict instrument $(DEMO)/notes/TimGM6mb/violin/violin_p067_v110.wav \
-	    $(DEMO)/notes/TimGM6mb/trumpet/trumpet_p070_v064.wav --top-k 2
-	# the frame level: the shipped models on real clips outside their training and selection (onsets: a file of
-	# fold 3, the onset model's test part; drums: SpeedMetal, a test song of the drum model; pitch: a real piano clip)
-	$(VENV)/bin/mirlearn detect onsets "$(ONSET_CLIP)" --out $(DEMO)/detect --no-progress
-	$(VENV)/bin/mirlearn detect drums $(DATA)/mdb-drums-dev/audio/MusicDelta_SpeedMetal_Drum.wav --out $(DEMO)/detect --no-progress
-	$(VENV)/bin/mirlearn detect pitch $(DATA)/madmom-clips/stereo_sample.flac --out $(DEMO)/detect --no-progress
-	$(VENV)/bin/mirlearn show "$(ONSET_CLIP)" --activations onsets --out $(DEMO)/detect/onsets.png
+	@$(PY) scripts/demo.py --out $(DEMO) --data $(DATA)
 
 bench: $(STAMP)
 	$(PY) bench/features.py --data $(DATA)/gtzan-mini-dev

@@ -135,6 +135,21 @@ def test_pitch_scores_match_mir_eval():
     assert s["voicing_false_alarm"] == pytest.approx(m["Voicing False Alarm"])
 
 
+def test_f0_on_notes_counts_voiced_frames_on_any_sounding_note():
+    from mirlearn.evaluation.events import f0_on_notes
+
+    iv, pitches = np.array([[0.0, 1.0], [0.5, 1.0]]), np.array([57, 64])  # A3 all along, E4 from 0.5 s
+    t = np.arange(0, 1.2, 0.1)
+    f0 = np.full(len(t), 220.0)  # A3
+    f0[6] = 329.63 * 2  # E5: E4's chroma, an octave off, inside the E4 note
+    f0[7] = 300.0  # neither note
+    f0[8] = 0.0  # unvoiced: not counted
+    m = f0_on_notes(t, f0, iv, pitches)
+    # frames at 0.1 ... 0.9 s are inside notes (0.0 is within the onset margin, 1.0+ after the notes), one unvoiced
+    assert (m["voiced"], m["hits"]) == (8, 7) and m["fraction"] == pytest.approx(7 / 8)
+    assert f0_on_notes(t, np.zeros(len(t)), iv, pitches)["fraction"] == 0.0
+
+
 # --------------------------------------------------------------------------------------- torch
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["count_hits", "evaluate_events", "sum_counts", "evaluate_labelled_events", "sum_labelled", "evaluate_pitch", "mean_pitch"]
+__all__ = ["count_hits", "evaluate_events", "sum_counts", "evaluate_labelled_events", "sum_labelled", "evaluate_pitch", "mean_pitch", "f0_on_notes"]
 
 
 def _prf(tp, fp, fn):
@@ -173,3 +173,38 @@ def mean_pitch(per_file):
         out[k + "_file_mean"] = float(v.mean()) if len(v) else 0.0
     out["n_files"] = len(per_file)
     return out
+
+
+def f0_on_notes(times, f0, intervals, pitches, *, cent_tolerance=50, onset_margin=0.03):
+    """How often a monophonic f0 track names one of the notes sounding in polyphonic music:
+    of the voiced frames (``f0 > 0``) that fall inside a note (later than ``onset_margin``
+    after its onset), the fraction within ``cent_tolerance`` of a sounding note's pitch,
+    octave errors allowed (chroma, as mir_eval's raw chroma accuracy).
+
+    Parameters
+    ----------
+    times, f0 : np.ndarray [shape=(n,)]
+        Frame times (s) and frequencies (Hz; 0 where unvoiced).
+    intervals : np.ndarray [shape=(m, 2)]
+        Note onsets and offsets in seconds.
+    pitches : np.ndarray [shape=(m,)]
+        MIDI pitches of the notes.
+
+    Returns
+    -------
+    dict
+        ``fraction`` (0 when no voiced frame is inside a note), ``hits``, ``voiced``.
+    """
+    times, f0 = np.asarray(times, float), np.asarray(f0, float)
+    iv, pitches = np.asarray(intervals, float).reshape(-1, 2), np.asarray(pitches, float)
+    if times.shape != f0.shape or len(iv) != len(pitches):
+        raise ParameterError("times and f0, and intervals and pitches, must have the same lengths")
+    hits = voiced = 0
+    for t, hz in zip(times, f0):
+        sounding = pitches[(iv[:, 0] + onset_margin < t) & (t < iv[:, 1])]
+        if hz <= 0 or not len(sounding):
+            continue
+        voiced += 1
+        cents = np.abs(1200 * np.log2(hz / (440.0 * 2.0 ** ((sounding - 69) / 12)))) % 1200
+        hits += bool(np.min(np.minimum(cents, 1200 - cents)) < cent_tolerance)
+    return dict(fraction=hits / voiced if voiced else 0.0, hits=hits, voiced=voiced)
