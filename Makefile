@@ -24,6 +24,8 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SF_FLUID := /usr/share/sounds/sf2/FluidR3_GM.sf2
 SF_TIM   := /usr/share/sounds/sf2/TimGM6mb.sf2
 KITS     := /usr/share/hydrogen/data/drumkits
+# real instrument recordings that no shipped model trained on: the instrument model's check
+LMMS     := /usr/share/lmms/samples/instruments
 
 .PHONY: install test demo bench soundfonts test-soundfont note-sources real-sources clean lock
 
@@ -56,6 +58,7 @@ lock:
 test-soundfont:
 	@test -f $(SF_TIM) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq timgm6mb-soundfont; }
 	@test -d $(KITS) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hydrogen-data; }
+	@test -d $(LMMS) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lmms-common; }
 
 soundfonts: test-soundfont
 	@test -f $(SF_FLUID) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluid-soundfont-gm; }

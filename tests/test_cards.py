@@ -37,3 +37,24 @@ def test_readme_states_the_weights_terms_before_the_set_up():
     head = README.read_text().split("## Set-up")[0]
     for phrase in ("research use", "CC BY-NC-SA 4.0", "GPL-2", "not"):
         assert phrase in head, phrase
+
+
+#: task -> the SPDX term of its weights in the package's licence expression
+SPDX = {"onsets": "LicenseRef-Boeck-Onsets-Research-Only", "drums": "CC-BY-NC-SA-4.0", "separation": "CC-BY-NC-SA-4.0",
+        "instrument": "GPL-2.0-only", "pitch": "MIT"}
+
+
+def test_package_metadata_does_not_present_the_weights_as_isc():
+    import tomllib
+    from importlib.metadata import metadata
+
+    root = PRETRAINED.parents[2]
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    installed = metadata("mirlearn")["License-Expression"]  # what pip and PyPI show
+    for expression in (declared["license"], installed):
+        terms = set(expression.split(" AND "))
+        assert "ISC" in terms and {SPDX[t] for t in TERMS} <= terms, expression
+    assert sorted(SPDX) == sorted(TERMS)
+    assert "src/mirlearn/pretrained/*/CARD.md" in declared["license-files"]  # the cards travel as licence files
+    licence = (root / "LICENSE").read_text()
+    assert licence.startswith("ISC License") and "does not cover the model weights" in licence

@@ -16,7 +16,7 @@ from mirlearn.inference import load_bundle
 from mirlearn.inference.detect import shipped_model_dir
 from mirlearn.inference.predict import family_scores, resolve_model
 
-TIM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+TIM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")  # one of the shipped model's training sources: format checks only
 NOTES = {"piano": 60, "flute": 79, "trumpet": 66, "violin": 76, "organ": 60, "bass": 40}
 
 
@@ -73,16 +73,12 @@ def test_predict_instrument_end_to_end(tmp_path):
     assert "error" in out["broken"]
     bundle = load_bundle(shipped_model_dir("instrument"))
     fam = bundle.extra["families"]
-    right_inst = right_fam = 0
     for name in NOTES:
         probs, fams = out[name]["probabilities"], out[name]["families"]
         assert sum(probs.values()) == pytest.approx(1.0, abs=1e-5) and sum(fams.values()) == pytest.approx(1.0, abs=1e-5)
         for f, p in fams.items():  # a family's probability is the sum over its instruments
             assert p == pytest.approx(sum(v for c, v in probs.items() if fam[c] == f), abs=1e-6)
         assert out[name]["label"] == max(probs, key=probs.get) and out[name]["family"] == max(fams, key=fams.get)
-        right_inst += out[name]["label"] == name
-        right_fam += out[name]["family"] == fam[name]
-    assert right_inst >= 4 and right_fam >= 4, out
     table = mirlearn("predict", "instrument", files[0], "--top-k", "2", cwd=tmp_path)
     assert table.returncode == 0 and "family:" in table.stdout and "piano" in table.stdout
     assert table.stdout.split(": ", 1)[1].startswith(out[files[0].stem]["label"] + " | ")
@@ -90,3 +86,22 @@ def test_predict_instrument_end_to_end(tmp_path):
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert r.stdout.startswith("path,label,family,") and rows[0]["label"] == out[files[0].stem]["label"]
     assert rows[0]["family"] == out[files[0].stem]["family"] and rows[1]["label"] == "" and rows[1]["error"]
+
+
+def test_shipped_model_on_real_recordings_it_never_saw():
+    """lmms-common's recordings (Debian; make test-soundfont installs it) are outside the shipped
+    model's training and selection (its card: TimGM6mb, freepats, FluidR3_GM, MuseScore_General
+    renders; lmms only checks it). Measured 2026-12-06: 10 of 21 instruments, chance about 1 in 14."""
+    from mirlearn.data.samples import SOURCES, source_items
+
+    if not Path(SOURCES["lmms"].path).is_dir():
+        pytest.fail("lmms-common missing (make test-soundfont)")
+    card = (shipped_model_dir("instrument") / "CARD.md").read_text()
+    sources = card.split("## Real recordings")[0]
+    assert "lmms" not in sources.lower()  # the card's training and selection sources do not include it
+    items = source_items("lmms")
+    r = mirlearn("predict", "instrument", *(f for f, *_ in items), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    out = {o["path"]: o for o in json.loads(r.stdout) if "label" in o}
+    right = sum(out[str(f)]["label"] == label for f, label, *_ in items if str(f) in out)
+    assert len(out) >= 20 and right >= 9, (right, len(out))
