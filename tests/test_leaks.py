@@ -297,3 +297,40 @@ def test_evaluate_train_split_is_allowed_and_labelled_and_new_data_is_scored_who
     os.symlink(t.loc[t["n"] == 0, "path"].iloc[0], tmp_path / "mixed" / "tone" / "seen.wav")
     r = cli(env, "evaluate", run, "--data", tmp_path / "mixed")
     assert r.returncode == 2 and "was fitted on them" in r.stderr and "--split all" in r.stderr
+
+
+@pytest.mark.parametrize("model", ["logreg", "cnn"])
+def test_tag_thresholds_and_early_stopping_never_see_test_labels(clips, env, tmp_path, model):
+    """Giving the test items the complement of their tags changes the test scores, never the fitted
+    model, its per-tag thresholds or (deep) the epoch early stopping kept: those come from the
+    validation part. (Thresholds chosen on all items would move: 12 of the 30 are test items.)"""
+    _, df = clips
+    tags = {"tone": "pitched", "noise": "noisy", "clicks": "noisy;percussive"}
+    complement = {"tone": "noisy;percussive", "noise": "pitched;percussive", "clicks": "pitched"}
+    part = lambda n: "train" if n < 4 else "valid" if n < 6 else "test"  # noqa: E731
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("epochs: 3\npatience: 1\nbatch_size: 8\nchunk_seconds: 1.0\nchunks_per_clip: 2\nchannels: [4, 4, 8, 8]\n"
+                   "n_mels: 32\n" if model == "cnn" else "{}\n")
+    runs = []
+    for rotate in (False, True):
+        moved = complement if rotate else tags
+        rows = [f"{r.path},{moved[r.label] if part(r.n) == 'test' else tags[r.label]},{part(r.n)}" for r in df.itertuples()]
+        man = tmp_path / f"tags{int(rotate)}.csv"
+        man.write_text("path,label,split\n" + "\n".join(rows) + "\n")
+        out = tmp_path / f"run{int(rotate)}"
+        r = cli(env, "train", "--data", man, "--model", model, "--config", cfg, "--out", out, "--no-progress", "--accelerator", "cpu")
+        assert r.returncode == 0, r.stderr
+        runs.append(out)
+    a, b = (json.loads((r / "model" / "bundle.json").read_text()) for r in runs)
+    assert a["multilabel"] and a["thresholds"] == b["thresholds"]
+    pa, pb = (pd.read_csv(r / "predictions.csv") for r in runs)
+    prob = [c for c in pa.columns if c.startswith("p_")]
+    np.testing.assert_array_equal(pa[prob].to_numpy(), pb[prob].to_numpy())  # the same model on the same test clips
+    ma, mb = (json.loads((r / "metrics.json").read_text()) for r in runs)
+    assert ma["roc_auc_macro"] != mb["roc_auc_macro"]  # the test labels are read, for scoring only
+    if model == "cnn":
+        import torch
+
+        wa, wb = (torch.load(r / "model" / "model.pt", weights_only=True)["state_dict"] for r in runs)
+        assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+        assert a["extra"]["epochs_run"] == b["extra"]["epochs_run"]

@@ -407,3 +407,29 @@ def test_rendered_lines_carry_no_dc_offset():
                     assert abs(x.mean()) < 0.05 * np.sqrt(np.mean(x**2)), (kit.name, label)
                     checked += 1
     assert checked > 20
+
+
+def test_early_stopping_never_sees_the_test_song(songs_dir, tmp_path):
+    """The test song's references changed (its vocals and other stems swapped: the same mixture,
+    other answers) change its score, never the trained weights: early stopping and the best
+    checkpoint follow the validation song alone."""
+    cfg = tmp_path / "sep.yaml"
+    cfg.write_text(json.dumps({"epochs": 3, "patience": 1, "chunks_per_epoch": 8, "batch_size": 4, "network": TINY_WAVE}))
+    split = {"song0": "train", "song1": "train", "song2": "valid", "song3": "test"}
+    runs = []
+    for swapped in (False, True):
+        rows = ["song,vocals,drums,bass,other,split"]
+        for song, part in split.items():
+            d = songs_dir / song
+            v, o = (d / "other.flac", d / "vocals.flac") if swapped and part == "test" else (d / "vocals.flac", d / "other.flac")
+            rows.append(f"{song},{v},{d / 'drums.flac'},{d / 'bass.flac'},{o},{part}")
+        man = tmp_path / f"songs{int(swapped)}.csv"
+        man.write_text("\n".join(rows) + "\n")
+        out = tmp_path / f"run{int(swapped)}"
+        r = _run("train", "--task", "separation", "--data", man, "--model", "wave_u_net", "--config", cfg, "--out", out, "--no-progress")
+        assert r.returncode == 0, r.stderr[-3000:]
+        runs.append(out)
+    a, b = (json.loads((r / "metrics.json").read_text()) for r in runs)
+    assert a["sdr"]["vocals"] != b["sdr"]["vocals"]  # the test references are read, for scoring
+    assert (runs[0] / "model" / "model.pt").read_bytes() == (runs[1] / "model" / "model.pt").read_bytes()
+    assert json.loads((runs[0] / "history.json").read_text()) == json.loads((runs[1] / "history.json").read_text())
