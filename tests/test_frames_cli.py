@@ -85,7 +85,8 @@ def test_detect_evaluate_show(onset_run, onset_data, env, tmp_path):
     assert r.returncode == 0 and (tmp_path / "act.png").stat().st_size > 10_000
     r = cli(env, "compare", onset_run, "--format", "json")
     (row,) = json.loads(r.stdout)
-    assert row["model"] == "onset_cnn" and 0 <= row["f_measure"] <= 1
+    stored = json.loads((onset_run / "metrics.json").read_text())
+    assert row["model"] == "onset_cnn" and row["f_measure"] == pytest.approx(stored["f_measure"])  # the run's own score
 
 
 def test_evaluate_refuses_training_files(onset_run, onset_data, env, tmp_path):

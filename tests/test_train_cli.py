@@ -108,7 +108,7 @@ def test_cross_validation_and_compare(tiny, env, tmp_path, classic_run):
     assert r.returncode == 0, r.stderr
     m = json.loads((out / "metrics.json").read_text())
     assert m["evaluation"] == "3-fold cross-validation" and len(m["folds"]) == 3
-    assert "accuracy" in m["std"] and 0 <= m["accuracy"] <= 1
+    assert "accuracy" in m["std"] and m["accuracy"] > 0.8  # tone, noise, clicks: easy; chance 1/3
     split = pd.read_csv(out / "split.csv")
     assert sorted(split["fold"].unique()) == [0, 1, 2]
     r = cli(env, "compare", classic_run, out)
