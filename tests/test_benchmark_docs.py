@@ -1,0 +1,36 @@
+"""The benchmark tables in docs/benchmarks.md are the committed scripts' results files
+(bench/results/*.json), not numbers typed in: each table checked here is recomputed from its
+JSON file."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from .conftest import ROOT
+
+DOC = (ROOT / "docs" / "benchmarks.md").read_text()
+
+
+def _mean_std(values):
+    v = np.asarray(values, dtype=float)
+    return f"{v.mean():.3f} ± {v.std(ddof=1) if len(v) > 1 else 0.0:.3f}"
+
+
+def _section(title):
+    start = DOC.index(title)
+    end = DOC.find("\n## ", start + 1)
+    return DOC[start:end if end > 0 else None]
+
+
+def test_leave_one_real_source_out_table_is_its_results_file():
+    results = json.loads((ROOT / "bench" / "results" / "notes-real.json").read_text())
+    section = _section("## Note level: leave one real source out")
+    assert results["meta"]["code"] in section and results["meta"]["date"] in section
+    table = [line for line in section.splitlines() if line.startswith("| ") and "±" in line]
+    expected = [f"| {r['test_source']} | {r['model']} | {_mean_std(r['instrument'])} | {_mean_std(r['family'])} | "
+                f"{r['test_notes']} | {r['training_notes']} | {sum(r['seconds']) / len(r['seconds']):.0f} |"
+                for r in results["results"]]
+    assert table == expected
+    assert all(len(r["instrument"]) == len(results["meta"]["seeds"]) >= 3 for r in results["results"])  # 3 seeds or more
