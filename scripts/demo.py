@@ -143,9 +143,9 @@ def main():
     reports = genre(d, args.data)
     figures = frames(d, args.data)
     reports += notes(d)
+    print("how each number is measured, over seeds and on real recordings: docs/benchmarks.md")
     print("reports: " + " ".join(map(str, reports)))
     print("figures: " + " ".join(map(str, figures)))
-    print("how each number is measured, over seeds and on real recordings: docs/benchmarks.md")
 
 
 if __name__ == "__main__":
