@@ -277,26 +277,15 @@ class Separator:
         return list(self.sep.stems)
 
     def predict(self, y, sr, *, stems=None):
-        from .audio.io import resample
+        from .inference.separate import separate_signal
 
         stems = self.stems if stems is None else list(stems)
         unknown = [s for s in stems if s not in self.stems]
         if unknown:
             raise ParameterError(f"stems {unknown}: this model separates {', '.join(self.stems)}")
         x = _signal(y, sr, None, mono=False, warn_silent=True)
-        x2 = np.atleast_2d(x)
-        n = x2.shape[-1]
-        est = self.sep.separate(resample(x2, orig_sr=sr, target_sr=self.sep.sr))
-        out = {}
-        for k, s in enumerate(self.sep.stems):
-            if s not in stems:
-                continue
-            e = resample(est[k], orig_sr=self.sep.sr, target_sr=sr)
-            e = e[..., :n] if e.shape[-1] >= n else np.pad(e, ((0, 0), (0, n - e.shape[-1])))
-            if x.ndim == 1:
-                e = e.mean(axis=0)
-            out[s] = np.ascontiguousarray(e, dtype=np.float32)
-        return out
+        out = separate_signal(self.sep, x, sr, stems)
+        return {s: np.ascontiguousarray(e.mean(axis=0) if x.ndim == 1 else e, dtype=np.float32) for s, e in out.items()}
 
     separate = predict
 

@@ -132,6 +132,24 @@ def resolve_separator(*, model=None, method=None, stems=None):
     return load_separation_bundle(model)
 
 
+def separate_signal(sep, y, sr, stems=None):
+    """``{stem: (n_channels, n)}`` of a mixture ``y`` ``(n_channels, n)`` at rate ``sr``:
+    resampled to the separator's rate, separated, and each stem resampled back to ``sr`` and
+    ``y``'s length (mono models get the channel mean). ``stems``: which to return (all)."""
+    from ..audio.io import resample
+
+    y = np.atleast_2d(y)
+    n = y.shape[-1]
+    est = sep.separate(resample(y, orig_sr=sr, target_sr=sep.sr))
+    out = {}
+    for k, s in enumerate(sep.stems):
+        if stems is not None and s not in stems:
+            continue
+        x = resample(est[k], orig_sr=sep.sr, target_sr=sr)
+        out[s] = x[..., :n] if x.shape[-1] >= n else np.pad(x, ((0, 0), (0, n - x.shape[-1])))
+    return out
+
+
 class Separation(NamedTuple):
     path: str
     outputs: dict | None
@@ -152,7 +170,6 @@ def separate_files(paths, out_dir, *, model=None, method=None, stems=None, progr
     import soundfile as sf
 
     from ..audio import load
-    from ..audio.io import resample
     from ..fileio import unique_stems, writable_dir
 
     paths = list(paths)
@@ -177,18 +194,11 @@ def separate_files(paths, out_dir, *, model=None, method=None, stems=None, progr
     for p, name in it:
         try:
             y_native, native_sr = load(p, sr=None, mono=False)
-            y_native = np.atleast_2d(y_native)
-            n_native = y_native.shape[-1]
-            y = resample(y_native, orig_sr=native_sr, target_sr=sep.sr)
-            est = sep.separate(y)
+            est = separate_signal(sep, y_native, native_sr, stems)
             folder = out_dir / name
             folder.mkdir(parents=True, exist_ok=True)
             outputs = {}
-            for k, s in enumerate(sep.stems):
-                if s not in stems:
-                    continue
-                x = resample(est[k], orig_sr=sep.sr, target_sr=native_sr)
-                x = x[..., :n_native] if x.shape[-1] >= n_native else np.pad(x, ((0, 0), (0, n_native - x.shape[-1])))
+            for s, x in est.items():
                 path = folder / f"{s}.wav"
                 sf.write(str(path), x.T, native_sr, subtype="FLOAT")
                 outputs[s] = str(path)
