@@ -97,8 +97,8 @@ def test_shipped_model_on_real_recordings_it_never_saw():
     if not Path(SOURCES["lmms"].path).is_dir():
         pytest.fail("lmms-common missing (make test-soundfont)")
     card = (shipped_model_dir("instrument") / "CARD.md").read_text()
-    sources = card.split("## Real recordings")[0]
-    assert "lmms" not in sources.lower()  # the card's training and selection sources do not include it
+    sources = card.split("\n## ")[0]  # the header: network, command, training data
+    assert "- Data:" in sources and "lmms" not in sources.lower()  # the card's training sources do not include it
     items = source_items("lmms")
     r = mirlearn("predict", "instrument", *(f for f, *_ in items), "--format", "json")
     assert r.returncode == 0, r.stderr
