@@ -19,8 +19,9 @@ def _mean_std(values):
 
 
 def _section(title):
+    """The text from a heading to the next heading of any level."""
     start = DOC.index(title)
-    end = DOC.find("\n## ", start + 1)
+    end = DOC.find("\n#", start + 1)
     return DOC[start:end if end > 0 else None]
 
 
@@ -34,3 +35,18 @@ def test_leave_one_real_source_out_table_is_its_results_file():
                 for r in results["results"]]
     assert table == expected
     assert all(len(r["instrument"]) == len(results["meta"]["seeds"]) >= 3 for r in results["results"])  # 3 seeds or more
+
+
+def test_real_data_learning_curve_table_is_its_results_file():
+    results = json.loads((ROOT / "bench" / "results" / "notes-real-curve.json").read_text())
+    section = _section("### Learning curve over the amount of real training data")
+    assert results["meta"]["code"] in section and results["meta"]["date"] in section
+    table = [line for line in section.splitlines() if line.startswith("| ") and "±" in line]
+    expected = [f"| {r['test_source']} | {r['model']} | {r['fraction']:g} | {round(np.mean(r['real_training_notes']))} | "
+                f"{round(np.mean(r['training_notes']))} | {_mean_std(r['instrument'])} | {_mean_std(r['family'])} |"
+                for r in results["results"]]
+    assert table == expected
+    assert all(len(r["instrument"]) == len(results["meta"]["seeds"]) >= 3 for r in results["results"])
+    # the fractions nest and fraction 0 is rendered notes only
+    for r in results["results"]:
+        assert (r["fraction"] == 0) == (max(r["real_training_notes"]) == 0)
