@@ -31,12 +31,12 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MirlearnWarning, ParameterError
+from .tasks import FRAME_TASKS
 
 __all__ = ["load_model", "predict_instrument", "detect", "separate", "embed", "Classifier", "Detector", "Separator"]
 
 #: Names of the models shipped inside the package, and the kind of each.
-SHIPPED = {"instrument": "classifier", "onsets": "detector", "drums": "detector", "pitch": "detector",
-           "separation": "separator"}
+SHIPPED = {"instrument": "classifier", **{name: "detector" for name in FRAME_TASKS}, "separation": "separator"}
 
 
 def _signal(y, sr, target_sr, *, mono=True, warn_silent=False):
@@ -254,10 +254,9 @@ class Detector:
     def predict(self, y, sr):
         from .inference.detect import run_detector
 
-        out = run_detector(self.det, _signal(y, sr, self.det.sr, warn_silent=True))
-        if self.task == "onsets":
-            return np.asarray(out["onset"], dtype=float)
-        return out
+        from .tasks import get_task
+
+        return get_task(self.task).api_result(run_detector(self.det, _signal(y, sr, self.det.sr, warn_silent=True)))
 
 
 class Separator:
@@ -352,10 +351,10 @@ def detect(y, sr, task="onsets", *, model=None, method=None, activations=False):
     >>> np.round(onsets, 2)
     array([0.25, 0.75, 1.25, 1.75])
     """
-    from .inference.detect import METHODS, resolve_detector
+    from .inference.detect import resolve_detector
+    from .tasks import get_task
 
-    if task not in METHODS:
-        raise ParameterError(f"task must be one of {', '.join(METHODS)}, got {task!r}")
+    get_task(task)
     if method is not None or model is None:
         det = Detector(resolve_detector(task, model=model, method=method), method or task)
     else:

@@ -149,7 +149,7 @@ def _detector_for(spec):
     for task, methods in METHODS.items():
         if spec in methods:
             return task, resolve_detector(task, method=spec)
-    raise ParameterError(f"--activations {spec!r}: not a run directory, nor onsets/drums/pitch, nor a method "
+    raise ParameterError(f"--activations {spec!r}: not a run directory, nor {'/'.join(METHODS)}, nor a method "
                          f"({', '.join(m for ms in METHODS.values() for m in ms)})")
 
 
@@ -170,34 +170,16 @@ def show_activations(path, *, detector, out, offset=0.0, duration=None):
 
     from .audio import load
     from .features import extract
-    from .inference.detect import run_detector
+    from .tasks import get_task
 
     task, det = _detector_for(detector)
     y, sr = load(path, sr=det.sr, offset=offset, duration=duration)
     S = extract(y, sr=sr, features=["logmel"], hop_length=512)["logmel"]
-    rows = 2 if task != "pitch" else 1
-    fig, axes = plt.subplots(rows, 1, figsize=(10, 3 + 2 * rows), sharex=True, constrained_layout=True, squeeze=False)
+    t = get_task(task)
+    fig, axes = plt.subplots(t.plot_rows, 1, figsize=(10, 3 + 2 * t.plot_rows), sharex=True, constrained_layout=True, squeeze=False)
     ax = axes[0, 0]
     specshow_feature(S, feature="logmel", sr=sr, hop_length=512, ax=ax, offset=offset)
-    if task == "pitch":
-        times, f0 = run_detector(det, y)
-        voiced = f0 > 0
-        ax.plot(offset + times[voiced], f0[voiced], ".", ms=2, color="w", label="f0")
-        ax.set_yscale("log")
-        ax.legend(loc="upper right")
-    else:
-        act = det.activations(y)
-        events = det.decode(act)
-        ax2 = axes[1, 0]
-        t = offset + np.arange(act.shape[-1]) / det.fps
-        for k, c in enumerate(det.classes):
-            line, = ax2.plot(t, act[k], lw=0.8, label=c)
-            for e in events[c]:
-                ax2.axvline(offset + e, color=line.get_color(), alpha=0.4, lw=0.8)
-                ax.axvline(offset + e, color=line.get_color(), alpha=0.5, lw=0.6)
-        ax2.set_ylabel("activation")
-        ax2.set_xlabel("time (s)")
-        ax2.legend(loc="upper right")
+    t.plot(det, y, ax, axes, offset)
     ax.set_title(f"{Path(path).name}: {task} ({detector})")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ import sys
 
 from .._version import __version__
 from ..errors import MirlearnError, ParameterError
+from ..tasks import FRAME_TASKS
 
 __all__ = ["main", "build_parser"]
 
@@ -139,8 +140,8 @@ def build_parser():
     sh.add_argument("--feature", default="logmel", choices=["logmel", "cqt", "chroma_stft", "chroma_cqt", "mfcc", "stft"])
     sh.add_argument("--activations", default=None, metavar="RUN_OR_TASK",
                     help="instead of a feature, draw frame activations and the events picked from them (or the f0 track) "
-                         "over the spectrogram: a run directory, a task (onsets, drums, pitch: the shipped model) or a "
-                         "method (superflux, spectral_flux, pyin)")
+                         f"over the spectrogram: a run directory, a task ({', '.join(FRAME_TASKS)}: the shipped model) or a "
+                         f"method ({', '.join(m for t in FRAME_TASKS.values() for m in t.methods)})")
     sh.add_argument("--out", required=True, metavar="FIG.png", help="output image (.png, .pdf, .svg)")
     sh.add_argument("--sr", type=_sr, default=22050, help="sampling rate (default 22050, or 'native')")
     sh.add_argument("--offset", type=float, default=0.0, help="start time in seconds")
@@ -166,7 +167,7 @@ def build_parser():
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    de.add_argument("task", choices=["onsets", "drums", "pitch"])
+    de.add_argument("task", choices=list(FRAME_TASKS))
     de.add_argument("audio", nargs="+", metavar="AUDIO")
     de.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     de.add_argument("--model", default=None, metavar="RUN_DIR", help="a run directory (or its model/ folder) of the same task")
@@ -225,7 +226,7 @@ def build_parser():
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    tr.add_argument("--task", choices=["onsets", "drums", "pitch", "separation"], default=None,
+    tr.add_argument("--task", choices=[*FRAME_TASKS, "separation"], default=None,
                     help="a frame-level task: --data is a folder of audio with annotation files of the same stem "
                          "(.onsets; MDB-style _class.txt or .drums; .f0.csv, .notes or .mid), or a manifest "
                          "path,annotation[,split][,group][,fold]; --model defaults to the task's network "
@@ -568,7 +569,7 @@ def _cmd_detect(args):
                        progress=not args.no_progress, echo=lambda m: print(m, file=sys.stderr))
     ok = [r for r in res if r.output]
     for r in ok:
-        print(f"{r.path} -> {r.output} ({r.n} {'voiced frames' if args.task == 'pitch' else 'events'})")
+        print(f"{r.path} -> {r.output} ({r.n} {FRAME_TASKS[args.task].unit})")
     print(f"{len(ok)} of {len(res)} file(s) done" + (f", {len(res) - len(ok)} skipped" if len(ok) < len(res) else ""))
     return 0 if ok else 1
 
@@ -637,14 +638,14 @@ def _train_frames(args):
     if "devices" in overrides:
         overrides["devices"] = _parse_value(overrides["devices"]) if overrides["devices"] != "auto" else "auto"
     kw = dict(config_file=args.config, overrides=overrides, overwrite=args.overwrite, progress=not args.no_progress)
-    if args.task == "separation":
-        from ..training.separation import train_separation
-
-        m = train_separation(args.data, args.model, args.out, **kw)
-    else:
+    if args.task in FRAME_TASKS:
         from ..training.frames import train_frames
 
         m = train_frames(args.task, args.data, args.model, args.out, **kw)
+    else:  # separation
+        from ..training.separation import train_separation
+
+        m = train_separation(args.data, args.model, args.out, **kw)
     return 0 if m is None or "evaluation" in m else 1
 
 

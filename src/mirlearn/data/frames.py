@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AudioError, ParameterError
+from ..tasks import FRAME_TASKS, get_task
 
 __all__ = [
     "frame_targets",
@@ -33,21 +34,16 @@ __all__ = [
     "load_paired",
     "write_paired_manifest",
     "TASKS",
-    "ANNOTATION_SUFFIXES",
     "read_reference",
     "targets_for",
     "prepare_files",
     "PreparedFile",
 ]
 
-TASKS = ("onsets", "drums", "pitch")
+#: The frame tasks (:data:`mirlearn.tasks.FRAME_TASKS`).
+TASKS = tuple(FRAME_TASKS)
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au"}
-# annotation files each task looks for, in order of preference
-ANNOTATION_SUFFIXES = {
-    "onsets": (".onsets", ".onset", ".notes", ".mid", ".jams", ".txt"),
-    "drums": (".drums", "_class.txt", ".txt", ".jams"),
-    "pitch": (".f0.csv", ".f0", ".csv", ".notes", ".mid", ".jams"),
-}
+#: The annotation files each task looks for, in order of preference.
 
 
 def _check_fps(fps, n_frames):
@@ -163,8 +159,7 @@ def load_paired(path, *, task):
         Sorted by path. Audio with no annotation raises (naming the file and the
         annotation names looked for); so does an annotation claimed by two audio files.
     """
-    if task not in TASKS:
-        raise ParameterError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+    get_task(task)
     path = Path(path)
     if not path.exists():
         raise ParameterError(f"--data {path}: no such file or folder")
@@ -174,7 +169,7 @@ def load_paired(path, *, task):
 
 
 def _from_folder(root, task):
-    suffixes = ANNOTATION_SUFFIXES[task]
+    suffixes = get_task(task).annotation_suffixes
     audio, ann = [], {}
     for p in sorted(root.rglob("*")):
         if not p.is_file() or p.name.startswith("."):
@@ -281,46 +276,15 @@ class PreparedFile:
 
 
 def read_reference(task, annotation, *, classes=None, duration=None):
-    """An item's annotation in the task's form: event times (onsets), ``(times, labels)``
-    (drums), ``(times, f0)`` (pitch; notes files are sampled at 100 fps)."""
-    from .. import annotations as A
-
-    name = str(annotation).lower()
-    if name.endswith(".jams"):
-        kind = {"onsets": "events", "drums": "labelled_events", "pitch": "f0"}[task]
-        return A.read_jams(annotation, kind)
-    if task == "onsets":
-        if name.endswith((".notes", ".mid", ".midi")):  # the notes' onsets, each time once
-            iv = A.read_midi(annotation)[0] if name.endswith((".mid", ".midi")) else A.read_notes(annotation, duration=duration)[0]
-            return np.unique(iv[:, 0])
-        return A.read_events(annotation, duration=duration)
-    if task == "drums":
-        return A.read_labelled_events(annotation, duration=duration)
-    if name.endswith((".notes", ".mid", ".midi")):
-        iv, p = A.read_midi(annotation)[:2] if name.endswith((".mid", ".midi")) else A.read_notes(annotation, duration=duration)
-        end = float(iv[:, 1].max()) if len(iv) else 0.0
-        t = np.arange(int(np.ceil(max(end, duration or 0) * 100)) + 1) / 100.0
-        return t, A.notes_to_f0(iv, p, times=t)
-    return A.read_f0(annotation, duration=duration)
+    """An item's annotation in the task's form (:meth:`mirlearn.tasks.FrameTask.reference`):
+    event times (onsets), ``(times, labels)`` (drums), ``(times, f0)`` (pitch; notes files are
+    sampled at 100 fps)."""
+    return get_task(task).reference(annotation, duration=duration)
 
 
 def targets_for(task, reference, *, cfg, n_frames):
-    fps = cfg["features"]["fps"]
-    if task == "onsets":
-        return frame_targets(reference, fps=fps, n_frames=n_frames, widen=cfg["widen"], widen_weight=cfg["widen_weight"])[None]
-    if task == "drums":
-        t, lab = reference
-        return labelled_frame_targets(t, lab, classes=cfg["classes"], fps=fps, n_frames=n_frames, widen=cfg["widen"],
-                                      widen_weight=cfg["widen_weight"])
-    t, f = reference
-    f0 = f0_frame_targets(t, f, fps=fps, n_frames=n_frames)
-    feats = cfg["features"]
-    n_bins = feats["n_bins"]
-    with np.errstate(divide="ignore"):
-        b = np.round(np.log2(np.where(f0 > 0, f0, 1.0) / feats["fmin"]) * feats["bins_per_octave"]).astype(int)
-    # index n_bins = unvoiced; pitches outside the grid are ignored in the loss (-1)
-    b = np.where(f0 > 0, np.where((b >= 0) & (b < n_bins), b, -1), n_bins)
-    return b[None].astype(np.float32)
+    """The task's ``(n_outputs, n_frames)`` training targets of a reference."""
+    return get_task(task).targets(reference, cfg=cfg, n_frames=n_frames)
 
 
 def prepare_files(task, items, cfg, *, echo=print, progress=False):

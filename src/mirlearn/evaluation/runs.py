@@ -18,6 +18,7 @@ from ..errors import MirlearnWarning, ParameterError
 from ..extraction import gather
 from ..fileio import read_csv
 from ..inference import load_bundle
+from ..tasks import FRAME_TASKS
 from .metrics import classification_metrics, tagging_metrics
 
 __all__ = ["evaluate_run", "evaluate_frame_run", "is_frame_run", "compare_runs", "LeakError"]
@@ -181,7 +182,7 @@ def is_frame_run(run_dir):
             continue
         if key == "format" and d.get("format") == "mirlearn-frame-bundle":
             return True
-        if key == "task" and d.get("task") in ("onsets", "drums", "pitch"):
+        if key == "task" and d.get("task") in FRAME_TASKS:
             return True
     return False
 

@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AudioError, ParameterError
+from ..tasks import FRAME_TASKS, get_task
+from ..tasks.drums import GM_DRUMS  # noqa: F401  (re-exported)
 from .bundle import BundleError
 
 __all__ = ["detect_files", "resolve_detector", "shipped_model_dir", "Detection", "METHODS", "GM_DRUMS"]
 
 #: Non-learned methods of ``--method``, per task.
-METHODS = {"onsets": ("superflux", "spectral_flux"), "drums": (), "pitch": ("pyin",)}
-#: General MIDI percussion notes of the drum classes (channel 10).
-GM_DRUMS = {"KD": 36, "SD": 38, "HH": 42, "TT": 45, "CY": 49, "OT": 39}
+METHODS = {name: t.methods for name, t in FRAME_TASKS.items()}
 FORMATS = ("txt", "csv", "jams", "midi")
 
 
@@ -69,22 +69,23 @@ def resolve_detector(task, *, model=None, method=None):
     from ..detection.baselines import BASELINES
     from .frames import FrameBundle, load_frame_bundle
 
+    t = get_task(task)
     if model is not None and method is not None:
         raise ParameterError("give --model or --method, not both")
     if method is not None:
-        if method not in METHODS[task]:
-            raise ParameterError(f"unknown --method {method!r} for {task}; choose one of: {', '.join(METHODS[task]) or 'none (drums has none)'}")
+        if method not in t.methods:
+            raise ParameterError(f"unknown --method {method!r} for {task}; choose one of: {', '.join(t.methods) or f'none ({task} has none)'}")
         if method == "pyin":
             return _PyinDetector()
         pp = {k: v for k, v in BASELINES[method][1].items()}
-        return FrameBundle(task="onsets", classes=["onset"], network=method, network_config={},
+        return FrameBundle(task=task, classes=list(t.classes), network=method, network_config={},
                            features={"kind": method, "sr": 44100, "fps": 100}, norm_mean=np.zeros(1, np.float32),
-                           norm_std=np.ones(1, np.float32), postprocess={"onset": pp}, state_dict={}, info={"context": 0})
+                           norm_std=np.ones(1, np.float32), postprocess={t.classes[0]: pp}, state_dict={}, info={"context": 0})
     if model is None:
         folder = shipped_model_dir(task)
         if not (folder / "bundle.json").is_file():
             raise BundleError(f"no model is shipped for {task} in this installation ({folder}); pass --model RUN_DIR"
-                              + (f" or --method {METHODS[task][0]}" if METHODS[task] else ""))
+                              + (f" or --method {t.methods[0]}" if t.methods else ""))
     else:
         folder = Path(model)
         if (folder / "model" / "bundle.json").is_file():
@@ -96,16 +97,7 @@ def resolve_detector(task, *, model=None, method=None):
 
 
 def _outputs(task, stem, out_dir, fmt):
-    if fmt == "jams":
-        return out_dir / f"{stem}.jams"
-    if fmt == "midi":
-        if task == "onsets":
-            raise ParameterError("--format midi needs drums or pitch (onsets have no pitch); use txt, csv or jams")
-        return out_dir / f"{stem}.mid"
-    ext = {"onsets": ".onsets", "drums": ".drums", "pitch": ".f0.csv"}[task]
-    if fmt == "csv" and task != "pitch":
-        ext += ".csv"
-    return out_dir / f"{stem}{ext}"
+    return get_task(task).output_path(out_dir, stem, fmt)
 
 
 def run_detector(det, y):
@@ -116,43 +108,7 @@ def run_detector(det, y):
 
 
 def _write(task, result, path, fmt, duration):
-    from .. import annotations as A
-    from ..fileio import atomic_write_text
-
-    if task == "onsets":
-        t = np.asarray(result["onset"])
-        if fmt == "jams":
-            A.write_jams(path, "events", t, duration=duration)
-        elif fmt == "csv":
-            atomic_write_text(path, "time\n" + "".join(f"{x:.6f}\n" for x in t))
-        else:
-            A.write_events(path, t)
-        return len(t)
-    if task == "drums":
-        t = np.concatenate([np.asarray(v, float) for v in result.values()]) if result else np.zeros(0)
-        lab = np.concatenate([np.full(len(v), c, dtype=object) for c, v in result.items()]) if result else np.zeros(0, object)
-        o = np.lexsort((lab.astype(str), t))
-        t, lab = t[o], lab[o]
-        if fmt == "jams":
-            A.write_jams(path, "labelled_events", (t, lab), duration=duration)
-        elif fmt == "midi":
-            A.write_midi(path, np.stack([t, t + 0.1], 1), [GM_DRUMS.get(x, 39) for x in lab], channel=9)
-        elif fmt == "csv":
-            atomic_write_text(path, "time,label\n" + "".join(f"{x:.6f},{c}\n" for x, c in zip(t, lab)))
-        else:
-            A.write_labelled_events(path, t, lab)
-        return len(t)
-    times, f0 = result
-    if fmt == "jams":
-        A.write_jams(path, "f0", (times, f0), duration=duration)
-    elif fmt == "midi":
-        from ..detection.pitch import f0_to_notes
-
-        iv, p = f0_to_notes(times, f0)
-        A.write_midi(path, iv, p)
-    else:
-        A.write_f0(path, times, f0)
-    return int(np.sum(f0 > 0))
+    return get_task(task).write(result, path, fmt, duration)
 
 
 def detect_files(task, paths, out_dir, *, model=None, method=None, fmt="txt", progress=True, echo=print):
@@ -167,8 +123,7 @@ def detect_files(task, paths, out_dir, *, model=None, method=None, fmt="txt", pr
     from ..fileio import unique_stems, writable_dir
 
     paths = list(paths)
-    if task not in METHODS:
-        raise ParameterError(f"task must be one of {', '.join(METHODS)}, got {task!r}")
+    get_task(task)
     if fmt not in FORMATS:
         raise ParameterError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     det = resolve_detector(task, model=model, method=method)

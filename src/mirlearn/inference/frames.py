@@ -17,6 +17,7 @@ import numpy as np
 
 from ..fileio import atomic_write_text
 from ..features.frames import frame_features
+from ..tasks import get_task
 from .bundle import read_weights_folder, versions
 
 __all__ = ["FrameBundle", "load_frame_bundle", "decode_pitch", "pitch_bins_hz"]
@@ -141,7 +142,7 @@ class FrameBundle:
             net = self.net()
             x = torch.from_numpy(self.model_input(X))[None]
             logits = (net.infer(x) if hasattr(net, "infer") else net(x))[0]
-            out = torch.softmax(logits, dim=0) if self.task == "pitch" else torch.sigmoid(logits)
+            out = get_task(self.task).activate(logits)
         return out.numpy().astype(np.float64)
 
     def activations(self, y):
@@ -156,12 +157,9 @@ class FrameBundle:
         return np.arange(len(f0)) / self.fps, f0
 
     def decode(self, act):
-        """Events per class ``{class: times}`` (onsets, drums) or ``(times, f0)`` (pitch)."""
-        from ..detection.peaks import peak_pick
-
-        if self.task == "pitch":
-            return self.f0(act)
-        return {c: peak_pick(act[k], fps=self.fps, **self.postprocess[c]) for k, c in enumerate(self.classes)}
+        """The task's result: events per class ``{class: times}`` (onsets, drums) or
+        ``(times, f0)`` (pitch)."""
+        return get_task(self.task).decode(self, act)
 
 
 def load_frame_bundle(folder):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..tasks import FRAME_TASKS
+
 __all__ = ["write_report", "write_frame_report", "confusion_figure", "per_class_f1_figure"]
 
 
@@ -173,9 +175,7 @@ def _write_page(out, metrics, sections):
 
 
 #: the headline keys of each frame-level task, in the order shown
-FRAME_KEYS = {"onsets": ("f_measure", "precision", "recall", "f_measure_mean"),
-              "drums": ("f_measure", "precision", "recall"),
-              "pitch": ("raw_pitch_accuracy", "raw_chroma_accuracy", "voicing_recall", "voicing_false_alarm", "overall_accuracy")}
+FRAME_KEYS = {name: (*t.metrics, *t.extra_fold_metrics) for name, t in FRAME_TASKS.items()}
 
 
 def write_frame_report(out, metrics, *, postprocess=None, history=None, worst=10):

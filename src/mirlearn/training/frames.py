@@ -29,28 +29,12 @@ from ..data.frames import prepare_files
 from ..errors import MirlearnWarning, ParameterError
 from ..evaluation.frames import score_files
 from ..fileio import atomic_write_text, write_csv
+from ..tasks import FRAME_TASKS, get_task
 
 __all__ = ["FRAME_DEFAULTS", "TASK_SPECS", "train_frames", "split_items", "fit_frame_model", "resolve_frame_config"]
 
-#: The tasks: classes, input features, default network and post-processing.
-TASK_SPECS = {
-    "onsets": dict(
-        classes=["onset"],
-        features=dict(kind="multires_logmel", sr=44100, fps=100, n_ffts=[1024, 2048, 4096], n_mels=80, fmin=27.5, fmax=16000.0),
-        model="onset_cnn",
-    ),
-    "drums": dict(
-        classes=["KD", "SD", "HH"],
-        # up to 11 kHz: drum stems at 44.1 kHz and mixtures at 22.05 kHz look alike
-        features=dict(kind="multires_logmel", sr=44100, fps=100, n_ffts=[1024, 2048, 4096], n_mels=80, fmin=27.5, fmax=11000.0),
-        model="drum_crnn",
-    ),
-    "pitch": dict(
-        classes=["f0"],
-        features=dict(kind="logfreq", sr=16000, fps=100, n_fft=2048, fmin=32.703195662574835, n_bins=360, bins_per_octave=60),
-        model="pitch_cnn",
-    ),
-}
+#: The tasks' classes, input features and default network (from the registry, :mod:`mirlearn.tasks`).
+TASK_SPECS = {name: dict(classes=list(t.classes), features=dict(t.features), model=t.model) for name, t in FRAME_TASKS.items()}
 
 #: Every configuration key of a frame-level run, with its default.
 FRAME_DEFAULTS = {
@@ -91,11 +75,10 @@ FRAME_DEFAULTS = {
 
 
 def resolve_frame_config(task, *layers):
-    if task not in TASK_SPECS:
-        raise ParameterError(f"--task must be one of {', '.join(TASK_SPECS)}, got {task!r}")
+    if task not in FRAME_TASKS:
+        raise ParameterError(f"--task must be one of {', '.join(FRAME_TASKS)}, got {task!r}")
     cfg = copy.deepcopy(FRAME_DEFAULTS)
-    if task == "pitch":
-        cfg.update(loss="ce", widen=0, chunk_frames=100)
+    cfg.update(copy.deepcopy(get_task(task).config))
     for layer in layers:
         for k, v in (layer or {}).items():
             if k in ("model", "task"):
@@ -137,8 +120,7 @@ def _check_augment(task, augment):
         raise ParameterError(f"augment gain_db must be a number of dB >= 0, got {out['gain_db']!r}")
     if not (isinstance(out["band_shift"], int) and not isinstance(out["band_shift"], bool) and out["band_shift"] >= 0):
         raise ParameterError(f"augment band_shift must be a whole number of bands >= 0, got {out['band_shift']!r}")
-    if task == "pitch" and out["band_shift"]:
-        raise ParameterError("augment band_shift would move the pitch labels of --task pitch; use it for onsets and drums")
+    get_task(task).check_augment(out)
     return out
 
 
@@ -235,7 +217,7 @@ class _Chunks:
 
     def __init__(self, files, *, mean, std, context, chunk, train, n_per_file, task, seed, gain_db=0.0, band_shift=0):
         self.files, self.mean, self.std = files, mean[..., None], std[..., None]
-        self.ctx, self.chunk, self.train, self.task = context, chunk, train, task
+        self.ctx, self.chunk, self.train, self.task = context, chunk, train, get_task(task)
         self.n_per_file = n_per_file
         self.gain_db, self.band_shift = gain_db, int(band_shift)
         self.index = [] if train else [(k, s) for k, f in enumerate(files) for s in range(0, f.X.shape[-1], chunk)]
@@ -271,20 +253,8 @@ class _Chunks:
         e = min(start + self.chunk, T)
         Y[:, : e - start] = f.Y[:, start:e]
         m[:, : e - start] = 1.0
-        if self.task == "pitch":
-            m = m * (Y >= 0)
+        m = self.task.target_mask(Y, m)
         return torch.from_numpy(X.astype(np.float32)), torch.from_numpy(Y), torch.from_numpy(m)
-
-
-def _pitch_ce(logits, targets, mask=None):
-    import torch.nn.functional as F
-
-    t = targets[:, 0].long().clamp_min(0)  # -1 (outside the pitch grid) is masked out
-    loss = F.cross_entropy(logits, t, reduction="none")  # (b, t)
-    if mask is None:
-        return loss.mean()
-    m = mask[:, 0]
-    return (loss * m).sum() / m.sum().clamp_min(1.0)
 
 
 def _frame_module(net, loss_fn, *, lr, weight_decay, epochs):
@@ -325,7 +295,6 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
     from ..detection.baselines import BASELINES
     from ..inference.frames import FrameBundle
     from ..models.neural import build_network
-    from ..nn.losses import build_loss
     from .deep import fit_best
 
     if not valid:
@@ -342,12 +311,7 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
         return bundle, [], 0
     L.seed_everything(cfg["seed"], workers=True, verbose=False)
     C, F_ = train[0].X.shape[:2]
-    net_cfg = dict(cfg["network"])
-    if task == "pitch":
-        net_cfg.setdefault("n_bins", cfg["features"]["n_bins"])
-    else:
-        net_cfg.setdefault("n_classes", len(cfg["classes"]))
-        net_cfg.setdefault("n_bands", F_)
+    net_cfg = get_task(task).network_config(dict(cfg["network"]), cfg, F_)
     net_cfg.setdefault("n_channels", C)
     if cfg["ensemble"] > 1:
         net = build_network("ensemble", member=model_name, member_config=net_cfg, n_members=cfg["ensemble"])
@@ -355,10 +319,7 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
         net = build_network(model_name, **net_cfg)
     ctx = int(net.context)
     mean, std = _norm(train)
-    if task == "pitch":
-        loss_fn, loss_cfg = _pitch_ce, {"type": "ce"}
-    else:
-        loss_fn, loss_cfg = build_loss(cfg["loss"], train_targets=[f.Y for f in train])
+    loss_fn, loss_cfg = get_task(task).loss(cfg, [f.Y for f in train])
     common = dict(mean=mean, std=std, context=ctx, chunk=cfg["chunk_frames"], task=task, seed=cfg["seed"])
     train_ds = _Chunks(train, train=True, n_per_file=cfg["chunks_per_file"], gain_db=cfg["augment"]["gain_db"], band_shift=cfg["augment"]["band_shift"], **common)
     valid_ds = _Chunks(valid, train=False, n_per_file=1, **common)
@@ -384,43 +345,15 @@ def fit_frame_model(task, train, valid, cfg, *, out_dir, progress=True, echo=pri
 
 
 def tune_postprocess(task, activations, references, cfg, *, fps, bundle=None, fallback=None, echo=print):
-    """Post-processing parameters chosen on validation data: peak picking per class
-    (events), or the voicing threshold (pitch).
+    """Post-processing parameters chosen on validation data (the task's
+    :meth:`~mirlearn.tasks.FrameTask.tune_postprocess`): peak picking per class (events), or
+    the voicing threshold (pitch).
 
     A class with no event in the validation files cannot be tuned there (every setting
     scores 0); its parameters are then searched on ``fallback()`` = ``(activations,
     references)`` of the training files (never the test files), and the run says so.
     """
-    from ..detection.peaks import tune_peak_picking
-
-    if task == "pitch":
-        from ..evaluation.events import evaluate_pitch, mean_pitch
-        from ..evaluation.frames import pitch_track
-
-        best = None
-        for th in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99):
-            pp = dict(voicing_threshold=th, viterbi=bool(cfg["viterbi"]))
-            m = mean_pitch(evaluate_pitch(*ref, *pitch_track(bundle, act, pp)) for act, ref in zip(activations, references))
-            if best is None or m["overall_accuracy"] > best[0]:
-                best = (m["overall_accuracy"], pp)
-        return best[1]
-
-    def class_refs(refs, c):
-        if task == "onsets":
-            return list(refs)
-        return [np.sort(np.asarray(t)[np.asarray(lab) == c]) for t, lab in refs]
-
-    out = {}
-    for k, c in enumerate(cfg["classes"]):
-        acts, refs = [a[k] for a in activations], class_refs(references, c)
-        if not any(len(r) for r in refs) and fallback is not None:
-            echo(f"warning: no {c} event in the validation files; {c}'s peak picking is tuned on the training files")
-            fa, fr = fallback()
-            acts, refs = [a[k] for a in fa], class_refs(fr, c)
-        best = tune_peak_picking(acts, refs, fps=fps, grid=cfg["grid"], combine_reference=0.03 if task == "onsets" else 0.0)
-        best.pop("f_measure")
-        out[c] = best
-    return out
+    return get_task(task).tune_postprocess(activations, references, cfg, fps=fps, bundle=bundle, fallback=fallback, echo=echo)
 
 
 # --------------------------------------------------------------------------------------
@@ -452,7 +385,7 @@ def train_frames(task, data, model, out, *, config_file=None, overrides=None, ov
     from ..models.neural import FRAME_NETWORKS
 
     if model in BASELINES:
-        if task != "onsets":
+        if model not in get_task(task).methods:
             raise ParameterError(f"{model} is an onset detection function; --task {task} has no such baseline")
         cfg["features"] = {"kind": model, "sr": cfg["features"]["sr"], "fps": cfg["features"]["fps"]}
     elif model not in FRAME_NETWORKS or model == "ensemble":
@@ -523,30 +456,22 @@ def train_frames(task, data, model, out, *, config_file=None, overrides=None, ov
     return metrics
 
 
-_HEAD = {"onsets": ("f_measure", "precision", "recall"), "drums": ("f_measure", "precision", "recall"),
-         "pitch": ("raw_pitch_accuracy", "raw_chroma_accuracy", "voicing_recall", "voicing_false_alarm", "overall_accuracy")}
-
-
 def _summarise(task, fold_metrics, cfg):
     if not fold_metrics:
         return {"evaluation": "none (no test files)"}
     if len(fold_metrics) == 1:
         return {"evaluation": "holdout", **fold_metrics[0]}
     out = {"evaluation": f"{len(fold_metrics)}-fold cross-validation", "folds": fold_metrics}
-    keys = list(_HEAD[task]) + (["f_measure_mean"] if task == "onsets" else [])
-    for k in keys:
+    t = get_task(task)
+    for k in (*t.metrics, *t.extra_fold_metrics):
         v = np.array([m[k] for m in fold_metrics], float)
         out[k], out[k + "_std"] = float(v.mean()), float(v.std(ddof=1))
-    if task == "drums":
-        for c in cfg["classes"]:
-            v = np.array([m["per_class"][c]["f_measure"] for m in fold_metrics])
-            out[f"f_measure_{c}"], out[f"f_measure_{c}_std"] = float(v.mean()), float(v.std(ddof=1))
-    return out
+    return t.summarise_folds(out, fold_metrics, cfg)
 
 
 def _one_line(task, m, prefix=""):
     parts = []
-    for k in _HEAD[task]:
+    for k in get_task(task).metrics:
         if k in m:
             parts.append(f"{k} {m[k]:.3f}" + (f" ± {m[k + '_std']:.3f}" if k + "_std" in m else ""))
     return prefix + (", ".join(parts) or m.get("evaluation", ""))
