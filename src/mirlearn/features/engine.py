@@ -301,6 +301,7 @@ def _c_onset(ctx, p):
         center=p["center"],
         n_fft=p["n_fft"],
         hop_length=p["hop_length"],
+        aggregate=p["aggregate"],
     )
 
 
@@ -331,7 +332,7 @@ def _c_chroma_cqt(ctx, p):
 
 
 _ONSET = {k: v for k, v in _STFT.items() if k != "center"}
-_ONSET.update(_MEL, lag=1, max_size=1, detrend=False, center=True)
+_ONSET.update(_MEL, lag=1, max_size=1, detrend=False, center=True, aggregate="mean")
 _MFCC = dict(_STFT, **{k: v for k, v in _MEL.items() if k != "norm"}, n_mfcc=20, dct_type=2, norm="ortho", lifter=0)
 
 #: The registry of features, by name.

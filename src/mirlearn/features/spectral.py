@@ -293,9 +293,11 @@ def rms(y, *, frame_length=2048, hop_length=512, center=True, pad_mode="constant
     return np.sqrt(np.maximum(energy, 0.0)).astype(np.float32)[..., None, :]
 
 
-def onset_strength_from_db(S_db, *, lag=1, max_size=1, detrend=False, center=True, n_fft=2048, hop_length=512):
+def onset_strength_from_db(S_db, *, lag=1, max_size=1, detrend=False, center=True, n_fft=2048, hop_length=512,
+                           aggregate="mean"):
     """Spectral-flux onset strength of a dB-scaled (mel) spectrogram; as
-    :func:`librosa.onset.onset_strength` with its default mean aggregation.
+    :func:`librosa.onset.onset_strength` (``aggregate="median"``: its
+    ``aggregate=np.median``, which :func:`librosa.beat.beat_track` uses).
 
     Returns
     -------
@@ -316,8 +318,10 @@ def onset_strength_from_db(S_db, *, lag=1, max_size=1, detrend=False, center=Tru
         import scipy.ndimage
 
         ref = scipy.ndimage.maximum_filter1d(S_db, max_size, axis=-2)
+    if aggregate not in ("mean", "median"):
+        raise ParameterError(f"aggregate={aggregate!r} must be 'mean' or 'median'")
     env = np.maximum(0.0, S_db[..., lag:] - ref[..., :-lag])
-    env = np.mean(env, axis=-2, keepdims=True)
+    env = (np.mean if aggregate == "mean" else np.median)(env, axis=-2, keepdims=True)
     pad_width = lag + (n_fft // (2 * hop_length) if center else 0)
     pad = [(0, 0)] * (env.ndim - 1) + [(int(pad_width), 0)]
     env = np.pad(env, pad, mode="constant")

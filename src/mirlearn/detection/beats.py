@@ -1,0 +1,335 @@
+"""Beat tracking and tempo without learning: Ellis' dynamic program on onset strength and
+tempo from the onset-strength autocorrelation, as :func:`librosa.beat.beat_track` and
+:func:`librosa.feature.tempo` compute them (the parity tests hold us to their numbers).
+
+Units: onset envelopes are 1-d, one value per frame, at ``fps`` frames per second (``sr /
+hop_length``); beat times are 1-d, sorted, in seconds; tempi in beats per minute (BPM).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..errors import MirlearnWarning, ParameterError
+
+__all__ = ["onset_envelope", "tempogram", "tempo", "tempo_candidates", "beat_track_dp", "beat_track"]
+
+
+def _check_envelope(envelope):
+    env = np.asarray(envelope, dtype=float)
+    if env.ndim != 1:
+        raise ParameterError(f"onset envelope must be 1-d (one value per frame), got shape {env.shape}")
+    if not np.all(np.isfinite(env)):
+        raise ParameterError("onset envelope must be finite (no NaN or inf)")
+    return env
+
+
+def onset_envelope(y, *, sr, hop_length=512, aggregate="median", **params):
+    """The onset strength that :func:`librosa.beat.beat_track` tracks: spectral flux of a
+    128-band dB mel spectrogram, the median over bands.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono audio.
+    sr : number > 0
+    hop_length : int > 0
+    aggregate : {"median", "mean"}
+    **params
+        Further parameters of the ``onset_strength`` feature (``n_fft``, ``n_mels``...).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_frames,)]
+    """
+    from ..features.engine import extract
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MirlearnWarning)  # silence is judged by the callers
+        env = extract(np.asarray(y), sr=sr, features=["onset_strength"], hop_length=hop_length, aggregate=aggregate, **params)
+    return env["onset_strength"].reshape(-1).astype(float)
+
+
+def tempogram(envelope, *, win_length=384, center=True, window="hann"):
+    """Local autocorrelation of an onset envelope, as :func:`librosa.feature.tempogram`.
+
+    Parameters
+    ----------
+    envelope : np.ndarray [shape=(n_frames,)]
+    win_length : int > 0
+        Autocorrelation window, in frames (lags ``0 .. win_length - 1``).
+    center : bool
+        Centre the windows on the frames (the envelope is padded with linear ramps to 0).
+    window : str
+        Analysis window (:func:`mirlearn.features.filters.get_window`).
+
+    Returns
+    -------
+    np.ndarray [shape=(win_length, n_frames)]
+        Each column scaled to a maximum of 1 (columns of zeros stay zero).
+    """
+    import scipy.fft
+
+    from ..features.filters import get_window, normalize
+
+    env = _check_envelope(envelope)
+    if not (isinstance(win_length, (int, np.integer)) and win_length > 0):
+        raise ParameterError(f"win_length must be a positive integer, got {win_length!r}")
+    n = len(env)
+    if center:
+        env = np.pad(env, win_length // 2, mode="linear_ramp", end_values=(0, 0))
+    frames = np.lib.stride_tricks.sliding_window_view(env, win_length).T  # (win_length, n_windows)
+    if center:
+        frames = frames[:, :n]
+    x = frames * get_window(window, win_length, fftbins=True)[:, None]
+    n_pad = scipy.fft.next_fast_len(2 * win_length - 1, real=True)
+    ac = scipy.fft.irfft(np.abs(scipy.fft.rfft(x, n=n_pad, axis=0)) ** 2, n=n_pad, axis=0)[:win_length]
+    return normalize(ac, norm=np.inf, axis=0)
+
+
+def _tempo_frequencies(n_bins, fps):
+    """BPM of each autocorrelation lag (lag 0: infinity)."""
+    with np.errstate(divide="ignore"):
+        return 60.0 * fps / np.arange(n_bins, dtype=float)
+
+
+def _weighted_tempogram(envelope, fps, start_bpm, std_bpm, ac_size, max_tempo):
+    if start_bpm <= 0 or std_bpm <= 0:
+        raise ParameterError(f"start_bpm and std_bpm must be strictly positive, got {start_bpm!r} and {std_bpm!r}")
+    if fps <= 0:
+        raise ParameterError(f"fps must be strictly positive, got {fps!r}")
+    win_length = max(1, int(np.floor(round(ac_size * fps * 1e6) / 1e6)))
+    tg = tempogram(envelope, win_length=win_length).mean(axis=1)
+    bpms = _tempo_frequencies(win_length, fps)
+    with np.errstate(divide="ignore"):
+        logprior = -0.5 * ((np.log2(bpms) - np.log2(start_bpm)) / std_bpm) ** 2
+    if max_tempo is not None:
+        logprior[: int(np.argmax(bpms < max_tempo))] = -np.inf
+    return bpms, tg, np.log1p(1e6 * tg) + logprior
+
+
+def tempo(envelope, *, fps, start_bpm=120.0, std_bpm=1.0, ac_size=8.0, max_tempo=320.0):
+    """The global tempo of an onset envelope: the autocorrelation lag of greatest mean
+    tempogram, weighted by a log-normal prior around ``start_bpm``, as
+    :func:`librosa.feature.tempo`.
+
+    Parameters
+    ----------
+    envelope : np.ndarray [shape=(n_frames,)]
+    fps : number > 0
+        Frames per second of the envelope (``sr / hop_length``).
+    start_bpm : number > 0
+        Centre of the prior, BPM.
+    std_bpm : number > 0
+        Its standard deviation, in octaves.
+    ac_size : number > 0
+        Autocorrelation window, seconds.
+    max_tempo : number > 0 or None
+        Tempi above it are never chosen.
+
+    Returns
+    -------
+    float
+        BPM.
+
+    References
+    ----------
+    Ellis, Daniel P. W. "Beat tracking by dynamic programming." Journal of New Music
+    Research 36(1), 2007.
+    """
+    bpms, _, score = _weighted_tempogram(envelope, fps, start_bpm, std_bpm, ac_size, max_tempo)
+    return float(bpms[int(np.argmax(score))])
+
+
+def tempo_candidates(envelope, *, fps, n_tempi=2, min_bpm=40.0, max_bpm=250.0, start_bpm=120.0, std_bpm=1.0, ac_size=8.0):
+    """The strongest tempi of an onset envelope or activation, with their strengths, as the
+    MIREX tempo task reports them (T1, T2 and the salience of T1).
+
+    The candidates are the local maxima of the mean tempogram over the lags of ``min_bpm ..
+    max_bpm``, weighted by the log-normal prior of :func:`tempo` (``start_bpm``, ``std_bpm``),
+    strongest first; each peak is refined by a parabola through its neighbours.
+
+    Parameters
+    ----------
+    envelope : np.ndarray [shape=(n_frames,)]
+    fps : number > 0
+    n_tempi : int > 0
+    min_bpm, max_bpm : number > 0
+    start_bpm, std_bpm : number > 0
+        The prior, as :func:`tempo`.
+    ac_size : number > 0
+        Autocorrelation window, seconds (at least one period of ``min_bpm``).
+
+    Returns
+    -------
+    tempi : np.ndarray [shape=(k,)]
+        BPM, strongest first; ``k <= n_tempi`` (0 when the envelope has no periodicity).
+    strengths : np.ndarray [shape=(k,)]
+        Each candidate's share of the candidates' summed weighted tempogram values (they sum
+        to 1).
+    """
+    if not 0 < min_bpm < max_bpm:
+        raise ParameterError(f"need 0 < min_bpm < max_bpm, got {min_bpm!r} and {max_bpm!r}")
+    ac_size = max(ac_size, 60.0 / min_bpm + 2.0 / fps)
+    bpms, tg, _ = _weighted_tempogram(envelope, fps, start_bpm, std_bpm, ac_size, None)
+    with np.errstate(divide="ignore"):
+        prior = np.exp(-0.5 * ((np.log2(bpms) - np.log2(start_bpm)) / std_bpm) ** 2)
+    lags = np.flatnonzero((bpms >= min_bpm) & (bpms <= max_bpm))
+    peaks = [k for k in lags if 0 < k < len(tg) - 1 and tg[k] > tg[k - 1] and tg[k] >= tg[k + 1] and tg[k] > 0]
+    peaks = sorted(peaks, key=lambda k: -tg[k] * prior[k])[:n_tempi]
+    tempi, strengths = [], []
+    for k in peaks:
+        a, b, c = tg[k - 1], tg[k], tg[k + 1]
+        d = a - 2 * b + c
+        shift = 0.5 * (a - c) / d if d < 0 else 0.0
+        tempi.append(60.0 * fps / (k + shift))
+        strengths.append(b * prior[k])
+    s = np.asarray(strengths, dtype=float)
+    return np.asarray(tempi, dtype=float), s / s.sum() if len(s) else s
+
+
+def _local_score(env, frames_per_beat):
+    """The envelope (normalised by its std) smoothed by a Gaussian of a beat's width."""
+    env = env / (env.std(ddof=1) + np.finfo(float).tiny)
+    w = np.exp(-0.5 * (np.arange(-frames_per_beat, frames_per_beat + 1) * 32.0 / frames_per_beat) ** 2)
+    x = env.copy()
+    x[0] = 0.0  # as librosa's loop, which never reaches the first frame
+    return np.convolve(x, w, mode="same")
+
+
+def _localmax(x):
+    left = np.concatenate([[x[0]], x[:-1]])
+    right = np.concatenate([x[1:], [x[-1]]])
+    return (x > left) & (x >= right)
+
+
+def beat_track_dp(envelope, *, fps, bpm=None, tightness=100.0, trim=True, start_bpm=120.0):
+    """Ellis' dynamic-programming beat tracker on an onset envelope, as
+    :func:`librosa.beat.beat_track`: the beat sequence that best trades onset strength
+    against deviation from one tempo.
+
+    Parameters
+    ----------
+    envelope : np.ndarray [shape=(n_frames,)]
+        Onset strength (:func:`onset_envelope`) or a beat activation.
+    fps : number > 0
+        Frames per second of the envelope.
+    bpm : number > 0 or None
+        The tempo to follow; estimated with :func:`tempo` when None.
+    tightness : number > 0
+        How strongly inter-beat intervals are held to the tempo.
+    trim : bool
+        Drop weak leading and trailing beats.
+    start_bpm : number > 0
+        Centre of the tempo prior when ``bpm`` is None.
+
+    Returns
+    -------
+    bpm : float
+        The tempo followed (0 when the envelope is all zeros).
+    beats : np.ndarray [shape=(n_beats,)]
+        Beat times, seconds (frame ``k`` at ``k / fps``).
+
+    References
+    ----------
+    Ellis, Daniel P. W. "Beat tracking by dynamic programming." Journal of New Music
+    Research 36(1), 2007.
+    """
+    env = _check_envelope(envelope)
+    if tightness <= 0:
+        raise ParameterError(f"tightness must be strictly positive, got {tightness!r}")
+    if not env.any():
+        return 0.0, np.zeros(0)
+    if bpm is None:
+        bpm = tempo(env, fps=fps, start_bpm=start_bpm)
+    if bpm <= 0:
+        raise ParameterError(f"bpm must be strictly positive, got {bpm!r}")
+    period = float(np.round(fps * 60.0 / bpm))
+    local = _local_score(env, period)
+    n = len(local)
+    # predecessors lie between half a period and two periods back
+    d = np.arange(int(np.round(period / 2)), int(2 * period) + 1)
+    penalty = tightness * (np.log(d) - np.log(period)) ** 2
+    cum = np.empty(n)
+    back = np.full(n, -1, dtype=np.int64)
+    thresh = 0.01 * local.max()
+    first = True
+    for i in range(n):
+        ok = d <= i
+        if ok.any():
+            cand = cum[i - d[ok]] - penalty[ok]
+            j = int(np.argmax(cand))  # ties: the nearest predecessor, as librosa's descending scan
+            cum[i] = local[i] + cand[j]
+            link = i - int(d[ok][j])
+        else:
+            cum[i] = local[i]
+            link = -1
+        if first and local[i] < thresh:
+            back[i] = -1
+        else:
+            back[i] = link
+            first = False
+    # the last beat: the last local maximum of the cumulative score above half their median
+    peaks = _localmax(cum)
+    tail = n - 1
+    if peaks.any():
+        half = 0.5 * np.median(cum[peaks])
+        above = np.flatnonzero(peaks & (cum >= half))
+        tail = int(above[-1]) if len(above) else n - 1
+    beats = []
+    k = tail
+    while k >= 0:
+        beats.append(k)
+        k = int(back[k])
+    beats = np.asarray(beats[::-1], dtype=np.int64)
+    keep = np.ones(n, dtype=bool)
+    smooth = np.convolve(local[beats], np.hanning(5))[2 : n + 2]
+    threshold = 0.5 * np.sqrt(np.mean(smooth**2)) if trim else 0.0
+    k = 0
+    while k < n and local[k] <= threshold:
+        keep[k] = False
+        k += 1
+    k = n - 1
+    while k >= 0 and local[k] <= threshold:
+        keep[k] = False
+        k -= 1
+    beats = beats[keep[beats]]
+    return float(bpm), beats / float(fps)
+
+
+def beat_track(y, *, sr, hop_length=512, bpm=None, tightness=100.0, trim=True, start_bpm=120.0):
+    """:func:`beat_track_dp` on the :func:`onset_envelope` of ``y``: the non-learned
+    baseline of ``mirlearn detect beats --method dp``.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono audio.
+    sr : number > 0
+    hop_length : int > 0
+    bpm, tightness, trim, start_bpm
+        As :func:`beat_track_dp`.
+
+    Returns
+    -------
+    bpm : float
+    beats : np.ndarray [shape=(n_beats,)]
+        Seconds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mirlearn.detection.beats import beat_track
+    >>> sr = 22050
+    >>> y = np.zeros(sr * 8)
+    >>> y[:: sr // 2] = 1.0  # a click every 0.5 s: 120 BPM
+    >>> bpm, beats = beat_track(y, sr=sr)
+    >>> round(bpm)
+    117
+    >>> bool(np.all(np.abs(np.diff(beats) - 0.5) < 0.03))
+    True
+    """
+    env = onset_envelope(y, sr=sr, hop_length=hop_length)
+    return beat_track_dp(env, fps=sr / hop_length, bpm=bpm, tightness=tightness, trim=trim, start_bpm=start_bpm)
