@@ -152,3 +152,55 @@ def test_truncated_midi_is_a_clear_error(tmp_path):
     (tmp_path / "cut.mid").write_bytes(data[:-6])
     with pytest.raises(AnnotationError, match="truncated"):
         A.read_midi(tmp_path / "cut.mid")
+
+
+def test_beats_of_the_real_files_and_their_downbeats():
+    t, p = A.read_beats(DATA / "madmom-clips" / "sample.beats")
+    np.testing.assert_allclose(t, [0.0913, 0.7997, 1.4806, 2.1478])
+    assert p.tolist() == [1, 2, 3, 4] and A.downbeats(t, p).tolist() == [0.0913]
+    for f in sorted((DATA / "mdb-drums-dev" / "annotations" / "beats").glob("*.beats")):
+        t, p = A.read_beats(f, duration=60.0)
+        first_column = mir_eval.io.load_delimited(str(f), [float, int])[0]
+        np.testing.assert_allclose(t, first_column)
+        assert set(p) == {1, 2, 3, 4} and len(A.downbeats(t, p)) == np.sum(p == 1) > 10
+
+
+def test_beats_round_trip_and_times_only(tmp_path):
+    t, p = np.array([0.5, 1.0, 1.5, 2.0, 2.5, 3.0]), np.array([3, 4, 1, 2, 3, 1])  # a pickup bar, then 3/4 and a change
+    A.write_beats(tmp_path / "x.beats", t, p)
+    rt, rp = A.read_beats(tmp_path / "x.beats")
+    np.testing.assert_allclose(rt, t)
+    np.testing.assert_array_equal(rp, p)
+    np.testing.assert_allclose(mir_eval.io.load_delimited(str(tmp_path / "x.beats"), [float, int])[0], t)
+    A.write_beats(tmp_path / "y.beats", t)
+    rt, rp = A.read_beats(tmp_path / "y.beats")
+    np.testing.assert_allclose(rt, t)
+    assert np.all(np.isnan(rp))
+    np.testing.assert_allclose(mir_eval.io.load_events(str(tmp_path / "y.beats")), t)
+    with pytest.raises(AnnotationError, match="no positions in the bar"):
+        A.downbeats(rt, rp)
+    A.write_jams(tmp_path / "x.jams", "beats", (t, p), duration=4.0)
+    jt, jp = A.read_jams(tmp_path / "x.jams", "beats")
+    np.testing.assert_allclose(jt, t)
+    np.testing.assert_array_equal(jp, p)
+    assert '"namespace": "beat"' in (tmp_path / "x.jams").read_text()
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("0.5\t1\n1.0\t2\n1.5\t4\n", "position 4 after 2"),
+        ("0.5\t0\n1.0\t1\n", "whole numbers from 1"),
+        ("0.5\t1.5\n", "whole numbers from 1"),
+        ("0.5\tKD\n", "not a number"),
+        ("0.5\t1\n1.0\n", "some lines have a position"),
+        ("0.5\t1\n0.5\t2\n", "both at 0.5 s"),
+        ("1.0\t1\n0.5\t2\n", "not sorted"),
+        ("500\t1\n1000\t2\n1500\t3\n", "milliseconds"),
+        ("0.5\t1\t7\n", "column"),
+    ],
+)
+def test_bad_beat_files_say_what_to_fix(tmp_path, text, match):
+    (tmp_path / "bad.beats").write_text(text)
+    with pytest.raises(AnnotationError, match=match):
+        A.read_beats(tmp_path / "bad.beats", duration=10.0)

@@ -1,16 +1,20 @@
-"""Annotations of the frame level: event times, labelled events (drums), f0 series and notes.
+"""Annotations of the frame level: event times, labelled events (drums), beats, f0 series and notes.
 Read, write, validate; JAMS in and out; MIDI for notes. Times in seconds throughout."""
 
 from .events import (
     AnnotationError,
+    downbeats,
     hz_to_midi,
     midi_to_hz,
     notes_to_f0,
+    read_beats,
     read_events,
     read_f0,
     read_labelled_events,
     read_notes,
+    validate_beats,
     validate_events,
+    write_beats,
     write_events,
     write_f0,
     write_labelled_events,
@@ -25,6 +29,10 @@ __all__ = [
     "write_events",
     "read_labelled_events",
     "write_labelled_events",
+    "validate_beats",
+    "read_beats",
+    "write_beats",
+    "downbeats",
     "read_f0",
     "write_f0",
     "read_notes",

@@ -10,6 +10,8 @@ File formats, all readable by :mod:`mir_eval.io` where it has a reader:
 
 * events (``.onsets``): one time per line;
 * labelled events (``.drums``, MDB Drums' ``_class.txt``): ``time<TAB>label`` per line;
+* beats (``.beats``, madmom's and MDB Drums'): ``time`` or ``time<TAB>position`` per line,
+  the position in the bar counting from 1 (downbeats are the beats at position 1);
 * f0 series (``.f0.csv``): ``time,frequency`` per line, with an optional header;
 * notes: ``onset<TAB>offset<TAB>pitch`` per line, or madmom's ``.notes`` layout
   ``onset<TAB>pitch<TAB>duration[<TAB>velocity]`` (``layout='madmom'``).
@@ -38,6 +40,10 @@ __all__ = [
     "write_events",
     "read_labelled_events",
     "write_labelled_events",
+    "validate_beats",
+    "read_beats",
+    "write_beats",
+    "downbeats",
     "read_f0",
     "write_f0",
     "read_notes",
@@ -247,6 +253,113 @@ def write_labelled_events(path, times, labels):
     if len(labels) != len(t):
         raise ParameterError(f"{path}: {len(t)} times but {len(labels)} labels")
     atomic_write_text(path, "".join(f"{x:.6f}\t{lab}\n" for x, lab in zip(t, labels)))
+
+
+#: Longer bars than this are not a meter anyone annotates; a larger position is a typo.
+MAX_BEATS_PER_BAR = 16
+
+
+def validate_beats(times, positions=None, *, name="beats", duration=None):
+    """Check beat times (as :func:`validate_events`) and their positions in the bar.
+
+    Positions are whole numbers from 1; each beat's position is the previous one plus 1, or 1
+    where a new bar starts (a first, incomplete bar may start anywhere). Meters may change.
+
+    Parameters
+    ----------
+    times : np.ndarray [shape=(n,)]
+    positions : np.ndarray [shape=(n,)] or None
+        Position of each beat in its bar; None (or all NaN) when the file gives times only.
+    name : str
+    duration : float or None
+
+    Returns
+    -------
+    times : np.ndarray [shape=(n,), dtype=float64]
+    positions : np.ndarray [shape=(n,), dtype=float64]
+        NaN everywhere when unknown.
+
+    Raises
+    ------
+    AnnotationError
+        Times as :func:`validate_events`, two beats at one time, positions that are not whole
+        numbers from 1 or that do not cycle.
+    """
+    t = validate_events(times, name=name, duration=duration)
+    if np.any(np.diff(t) == 0):
+        bad = int(np.flatnonzero(np.diff(t) == 0)[0]) + 1
+        raise AnnotationError(f"{name}: beats {bad - 1} and {bad} are both at {t[bad]:g} s; each beat needs its own time")
+    if positions is None:
+        return t, np.full(t.shape, np.nan)
+    p = np.asarray(positions, dtype=np.float64).reshape(-1)
+    if p.shape != t.shape:
+        raise AnnotationError(f"{name}: {len(t)} beat times but {len(p)} positions")
+    if np.all(np.isnan(p)):
+        return t, p
+    if np.any(np.isnan(p)):
+        raise AnnotationError(f"{name}: some beats have a position in the bar and some do not; give all or none")
+    bad = np.flatnonzero((p != np.round(p)) | (p < 1) | (p > MAX_BEATS_PER_BAR))
+    if len(bad):
+        k = int(bad[0])
+        raise AnnotationError(
+            f"{name}: beat {k} (at {t[k]:g} s) has position {p[k]:g}; positions are whole numbers from 1 (the "
+            f"downbeat) to {MAX_BEATS_PER_BAR}: is the second column something else, e.g. a label or a bar number?")
+    step = np.flatnonzero((p[1:] != p[:-1] + 1) & (p[1:] != 1)) + 1
+    if len(step):
+        k = int(step[0])
+        raise AnnotationError(
+            f"{name}: beat {k} (at {t[k]:g} s) has position {p[k]:g} after {p[k - 1]:g}; positions count up by 1 "
+            f"and restart at 1 with each bar (is a beat missing, or are two lines swapped?)")
+    return t, p
+
+
+def read_beats(path, *, duration=None):
+    """``(times, positions)`` from a beat file: ``time`` or ``time<TAB>position`` per line
+    (madmom's and MDB Drums' ``.beats``), validated by :func:`validate_beats`.
+
+    Returns
+    -------
+    times : np.ndarray [shape=(n,)]
+    positions : np.ndarray [shape=(n,)]
+        NaN everywhere for a file of times only.
+    """
+    path, rows = _rows(path, min_cols=1, max_cols=2, what="'time' or 'time<TAB>position in the bar' per line")
+    rows = _header(rows, path, "")
+    widths = {len(c) for _, c in rows}
+    if len(widths) > 1:
+        n = next(n for n, c in rows if len(c) != len(rows[0][1]))
+        raise AnnotationError(f"{path}, line {n}: some lines have a position in the bar and some do not; give all or none")
+    t = np.array([_float(path, n, c[0], "a beat time in seconds") for n, c in rows], dtype=np.float64)
+    p = None
+    if widths == {2}:
+        p = np.array([_float(path, n, c[1], "a position in the bar (1 = downbeat)") for n, c in rows], dtype=np.float64)
+    return validate_beats(t, p, name=str(path), duration=duration)
+
+
+def write_beats(path, times, positions=None):
+    """Write ``time<TAB>position`` lines (``time`` lines when the positions are unknown), as
+    madmom writes ``.beats`` files and :func:`mir_eval.io.load_events` reads the first column."""
+    t, p = validate_beats(times, positions, name=str(path))
+    if np.all(np.isnan(p)):
+        atomic_write_text(path, "".join(f"{x:.6f}\n" for x in t))
+    else:
+        atomic_write_text(path, "".join(f"{x:.6f}\t{int(q)}\n" for x, q in zip(t, p)))
+
+
+def downbeats(times, positions):
+    """The beats at position 1 (the first beat of each bar).
+
+    Raises
+    ------
+    AnnotationError
+        The positions are unknown (a file of beat times only has no downbeats).
+    """
+    t = np.asarray(times, dtype=float)
+    p = np.asarray(positions, dtype=float)
+    if len(p) and np.all(np.isnan(p)):
+        raise AnnotationError("these beats have no positions in the bar, so no downbeats; "
+                              "annotate 'time<TAB>position' with position 1 on each downbeat")
+    return t[p == 1]
 
 
 def read_f0(path, *, duration=None):

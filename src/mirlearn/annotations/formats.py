@@ -21,11 +21,11 @@ import numpy as np
 
 from .._version import __version__
 from ..fileio import atomic_write_bytes, atomic_write_text
-from .events import AnnotationError, validate_events
+from .events import AnnotationError, validate_beats, validate_events
 
 __all__ = ["write_jams", "read_jams", "write_midi", "read_midi"]
 
-KINDS = {"events": "onset", "labelled_events": "tag_open", "f0": "pitch_contour", "notes": "note_midi"}
+KINDS = {"events": "onset", "labelled_events": "tag_open", "beats": "beat", "f0": "pitch_contour", "notes": "note_midi"}
 
 
 def _observations(kind, data):
@@ -34,6 +34,10 @@ def _observations(kind, data):
     if kind == "labelled_events":
         times, labels = data
         return [{"time": float(t), "duration": 0.0, "value": str(lab), "confidence": None} for t, lab in zip(times, labels)]
+    if kind == "beats":
+        times, positions = validate_beats(*data)
+        return [{"time": float(t), "duration": 0.0, "value": None if np.isnan(p) else int(p), "confidence": None}
+                for t, p in zip(times, positions)]
     if kind == "f0":
         times, freqs = data
         return [
@@ -54,8 +58,9 @@ def write_jams(path, kind, data, *, duration=None, title=""):
 
     Parameters
     ----------
-    kind : {'events', 'labelled_events', 'f0', 'notes'}
-    data : events ``times``; ``(times, labels)``; ``(times, frequencies)``; ``(intervals, pitches)``
+    kind : {'events', 'labelled_events', 'beats', 'f0', 'notes'}
+    data : events ``times``; ``(times, labels)``; beats ``(times, positions)`` (namespace
+        ``beat``; positions NaN when unknown); ``(times, frequencies)``; ``(intervals, pitches)``
     duration : float or None
         Length of the audio in seconds (JAMS' ``file_metadata.duration``).
     """
@@ -97,6 +102,9 @@ def read_jams(path, kind):
         return t
     if kind == "labelled_events":
         return t, np.array([o["value"] for o in obs], dtype=object)
+    if kind == "beats":
+        p = np.array([np.nan if o.get("value") is None else o["value"] for o in obs], dtype=float)
+        return validate_beats(t, p, name=str(path))
     if kind == "f0":
         f = np.array([o["value"]["frequency"] if o["value"].get("voiced", True) else 0.0 for o in obs], dtype=float)
         return t, np.maximum(f, 0.0)
