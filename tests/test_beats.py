@@ -98,3 +98,47 @@ def test_silence_gives_no_beats_and_bad_envelopes_are_errors():
 def test_docstring_example_runs():
     res = doctest.testmod(B)
     assert res.attempted >= 4 and res.failed == 0, res
+
+
+def test_beat_metrics_are_mir_eval_s():
+    from mirlearn.annotations import downbeats, read_beats
+    from mirlearn.evaluation.beats import BEAT_METRICS, evaluate_beats, evaluate_downbeats
+
+    ref, pos = read_beats(DATA / "mdb-drums-dev" / "annotations" / "beats" / "MusicDelta_Punk_MIX.beats")
+    rng = np.random.default_rng(0)
+    est = np.delete(np.sort(ref + rng.normal(0, 0.03, len(ref))), np.arange(20, 25))  # jittered, five missed
+    est = est[est > 0]
+    s = evaluate_beats(ref, est)
+    m = mir_eval.beat.evaluate(ref, est)
+    assert {k: s[k] for k in BEAT_METRICS} == pytest.approx({k: m[v] for k, v in BEAT_METRICS.items()})
+    assert 0.3 < s["f_measure"] < 1.0 and s["n_reference"] == np.sum(ref >= 5.0)
+    # double tempo: F halves-ish, CMLt drops, AMLt does not
+    dbl = np.sort(np.concatenate([ref, ref[:-1] + np.diff(ref) / 2]))
+    d = evaluate_beats(ref, dbl)
+    assert d["f_measure"] < 0.8 and d["cmlt"] < 0.1 and d["amlt"] > 0.9
+    down = downbeats(ref, pos)
+    assert evaluate_downbeats(down, down)["downbeat_f_measure"] == 1.0
+    assert evaluate_downbeats(down, ref)["downbeat_f_measure"] < 0.5
+
+
+def test_beat_metrics_of_nothing_are_zero_without_warnings(recwarn):
+    from mirlearn.evaluation.beats import BEAT_METRICS, evaluate_beats
+
+    ref = np.arange(0.5, 20, 0.5)
+    for est in (np.zeros(0), np.array([1.0, 2.0])):  # nothing, nothing after 5 s
+        s = evaluate_beats(ref, est)
+        assert all(s[k] == 0.0 for k in BEAT_METRICS) and s["n_estimated"] == 0
+    assert not [w for w in recwarn if "mir_eval" in str(w.filename) or "beats" in str(w.message).lower()]
+
+
+@pytest.mark.parametrize(
+    "est, acc1, acc2",
+    [(120.0, 1, 1), (124.7, 1, 1), (125.5, 0, 0), (60.5, 0, 1), (240.0, 0, 1), (360.0, 0, 1), (40.0, 0, 1), (90.0, 0, 0), (0.0, 0, 0)],
+)
+def test_tempo_accuracy(est, acc1, acc2):
+    from mirlearn.evaluation.beats import reference_tempo, tempo_accuracy
+
+    assert reference_tempo(np.arange(0, 10, 0.5)) == pytest.approx(120.0)
+    assert tempo_accuracy(120.0, est) == {"acc1": acc1, "acc2": acc2}
+    with pytest.raises(ParameterError, match="at least 2 beats"):
+        reference_tempo([1.0])

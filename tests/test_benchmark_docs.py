@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from .conftest import ROOT
 
@@ -50,3 +51,23 @@ def test_real_data_learning_curve_table_is_its_results_file():
     # the fractions nest and fraction 0 is rendered notes only
     for r in results["results"]:
         assert (r["fraction"] == 0) == (max(r["real_training_notes"]) == 0)
+
+
+def test_beats_table_is_its_results_file():
+    results = json.loads((ROOT / "bench" / "results" / "beats.json").read_text())
+    section = _section("### Beats and tempo: 4-fold CV by song")
+    assert results["meta"]["code"] in section and results["meta"]["date"] in section
+    metrics = ("f_measure", "cmlt", "amlt", "p_score", "cemgil", "information_gain", "downbeat_f_measure", "acc1", "acc2")
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "±" in line]
+    assert rows == [f"| {r['method']} | " + " | ".join("—" if r["summary"][k] is None else r["summary"][k] for k in metrics) + " |"
+                    for r in results["results"]]
+    for r in results["results"]:  # the summary is the mean ± std of the fold means, and each fold the mean of its songs
+        for k in metrics:
+            if r["summary"][k] is not None:
+                assert r["summary"][k] == _mean_std([f[k] for f in r["folds"]])
+                assert [f[k] for f in r["folds"]] == pytest.approx(
+                    [np.mean([s[k] for s in r["per_song"] if s["fold"] == i]) for i in range(len(r["folds"]))])
+    dp = next(r for r in results["results"] if r["method"] == "dp")
+    per_song = [line for line in section.splitlines() if line.startswith("| MusicDelta")]
+    assert per_song == [f"| {x['song']} | {x['fold']} | {x['f_measure']:.3f} | {x['cmlt']:.3f} | {x['amlt']:.3f} | "
+                        f"{x['tempo']:.1f} | {x['reference_tempo']:.1f} |" for x in dp["per_song"]]
