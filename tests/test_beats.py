@@ -142,3 +142,62 @@ def test_tempo_accuracy(est, acc1, acc2):
     assert tempo_accuracy(120.0, est) == {"acc1": acc1, "acc2": acc2}
     with pytest.raises(ParameterError, match="at least 2 beats"):
         reference_tempo([1.0])
+
+
+def _activations(bpm, meter, *, fps=100, n_frames=3000, first=50, noise=0.04, seed=0):
+    """Beat and downbeat activations with a peak on each beat (3 frames wide for beats, 1 for
+    downbeats), uniform noise, and three beats missing in the middle."""
+    rng = np.random.default_rng(seed)
+    beats = np.arange(first, n_frames - 10, 60.0 * fps / bpm)
+    b, d = np.zeros(n_frames), np.zeros(n_frames)
+    for k, x in enumerate(np.round(beats).astype(int)):
+        b[x], b[x - 1], b[min(x + 1, n_frames - 1)] = 0.9, 0.4, 0.4
+        d[x] = 0.8 if k % meter == 0 else 0.0
+    b = np.clip(b + rng.uniform(0, noise, n_frames), 0, 1)
+    d = np.clip(d + rng.uniform(0, noise, n_frames), 0, 1)
+    for x in np.round(beats[10:13]).astype(int):
+        b[x - 1 : x + 2] = 0.02
+    positions = np.arange(len(beats)) % meter + 1
+    return b, d, beats / fps, positions
+
+
+@pytest.mark.parametrize("bpm, meter", [(120.0, 4), (100.0, 3), (170.0, 4), (75.0, 3)])
+def test_bar_pointer_hmm_finds_beats_downbeats_and_meter(bpm, meter):
+    b, d, ref, ref_pos = _activations(bpm, meter)
+    seen = np.ones(len(ref), dtype=bool)
+    seen[10:13] = False
+    t, pos = B.bar_pointer_decode(b, d, fps=100)
+    assert len(t) == len(ref)  # the three missing beats are filled in, none invented
+    # a frame off where the peak is; where the beats are missing, within the ±70 ms of beat F
+    # (the tempo grid is log-spaced whole numbers of frames, so a gap drifts a little)
+    assert np.max(np.abs(t - ref)[seen]) < 0.015 and np.max(np.abs(t - ref)) < 0.07
+    assert pos.tolist() == ref_pos.tolist()  # the meter and the downbeats
+    tb, pb = B.bar_pointer_decode(b, fps=100)  # beats only
+    assert len(tb) == len(ref) and np.all(np.isnan(pb))
+    assert np.max(np.abs(tb - ref)[seen]) < 0.015 and np.max(np.abs(tb - ref)) < 0.07
+
+
+def test_bar_pointer_hmm_keeps_to_its_tempo_range_and_meters():
+    b, d, ref, _ = _activations(240.0, 4)
+    t, _ = B.bar_pointer_decode(b, fps=100, max_bpm=215.0)  # 240 BPM is out of range: every other beat
+    assert abs(np.median(np.diff(t)) - 0.5) < 0.02
+    t, _ = B.bar_pointer_decode(b, fps=100, max_bpm=300.0)
+    assert abs(np.median(np.diff(t)) - 0.25) < 0.02
+    b, d, ref, ref_pos = _activations(120.0, 3)
+    _, pos = B.bar_pointer_decode(b, d, fps=100, beats_per_bar=4)  # 3/4 is not offered
+    assert set(pos) == {1, 2, 3, 4}
+    _, pos = B.bar_pointer_decode(b, d, fps=100, beats_per_bar=(3, 4))
+    assert set(pos) == {1, 2, 3}
+
+
+def test_bar_pointer_hmm_on_silence_and_bad_input():
+    t, pos = B.bar_pointer_decode(np.zeros(1000), np.zeros(1000), fps=100)
+    assert t.shape == pos.shape == (0,)
+    t, _ = B.bar_pointer_decode(np.full(1000, 0.01), fps=100)  # below the threshold everywhere
+    assert t.shape == (0,)
+    with pytest.raises(ParameterError, match="probabilities"):
+        B.bar_pointer_decode(np.full(100, 2.0), fps=100)
+    with pytest.raises(ParameterError, match="shaped as the beats"):
+        B.bar_pointer_decode(np.zeros(100), np.zeros(90), fps=100)
+    with pytest.raises(ParameterError, match="min_bpm"):
+        B.bar_pointer_decode(np.zeros(100), fps=100, min_bpm=200, max_bpm=100)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import MirlearnWarning, ParameterError
 
-__all__ = ["onset_envelope", "tempogram", "tempo", "tempo_candidates", "beat_track_dp", "beat_track"]
+__all__ = ["onset_envelope", "tempogram", "tempo", "tempo_candidates", "beat_track_dp", "beat_track", "bar_pointer_decode"]
 
 
 def _check_envelope(envelope):
@@ -333,3 +333,180 @@ def beat_track(y, *, sr, hop_length=512, bpm=None, tightness=100.0, trim=True, s
     """
     env = onset_envelope(y, sr=sr, hop_length=hop_length)
     return beat_track_dp(env, fps=sr / hop_length, bpm=bpm, tightness=tightness, trim=trim, start_bpm=start_bpm)
+
+
+# ---------------------------------------------------------------------------------------
+# the bar-pointer hidden Markov model (madmom's DBN beat and downbeat trackers)
+
+
+def _tempo_intervals(fps, min_bpm, max_bpm, n_tempi):
+    lo = max(1, int(np.round(60.0 * fps / max_bpm)))
+    hi = int(np.round(60.0 * fps / min_bpm))
+    if n_tempi is None or n_tempi >= hi - lo + 1:
+        return np.arange(lo, hi + 1)
+    return np.unique(np.round(np.exp(np.linspace(np.log(lo), np.log(hi), n_tempi))).astype(int))
+
+
+def _viterbi_bar(obs_none, obs_beat, obs_down, *, intervals, beats_per_bar, transition_lambda, observation_lambda):
+    """Viterbi through one meter's bar-pointer states; returns (log probability, per-frame
+    (tempo index, position in the bar))."""
+    n_frames = len(obs_none)
+    n_t = len(intervals)
+    lengths = beats_per_bar * intervals
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    n_states = int(lengths.sum())
+    tempo_of = np.repeat(np.arange(n_t), lengths)
+    pos = np.arange(n_states) - offsets[tempo_of]
+    tau = intervals[tempo_of]
+    beat_phase = (pos % tau) / tau  # 0 at a beat, in beats
+    in_beat = beat_phase < 1.0 / observation_lambda
+    cls = np.where(in_beat & (pos < tau), 2, np.where(in_beat, 1, 0))  # 2: downbeat region, 1: other beats
+    # entries: the first frame of beat k of tempo j; exits: the last frame of beat k - 1 of tempo i
+    entry = offsets[None, :] + np.arange(beats_per_bar)[:, None] * intervals[None, :]  # (k, j)
+    exit_ = offsets[None, :] + ((np.arange(beats_per_bar)[:, None] - 1) % beats_per_bar + 1) * intervals[None, :] - 1
+    ratio = intervals[None, :] / intervals[:, None]  # i -> j
+    logT = -transition_lambda * np.abs(ratio - 1.0)
+    logT -= np.log(np.exp(logT).sum(axis=1, keepdims=True))
+    logT[logT < np.log(1e-12)] = -np.inf
+    back = np.empty((n_frames, beats_per_bar, n_t), dtype=np.int16)
+    obs = np.stack([obs_none, obs_beat, obs_down], axis=1)  # (n_frames, 3)
+    delta = np.full(n_states, -np.log(n_states)) + obs[0, cls]
+    for t in range(1, n_frames):
+        new = np.empty_like(delta)
+        new[1:] = delta[:-1]
+        cand = delta[exit_][:, :, None] + logT[None]  # (k, i, j)
+        best = np.argmax(cand, axis=1)  # (k, j)
+        back[t] = best
+        new[entry] = np.take_along_axis(cand, best[:, None, :], axis=1)[:, 0, :]
+        delta = new + obs[t, cls]
+    s = int(np.argmax(delta))
+    logp = float(delta[s])
+    is_entry = np.zeros(n_states, dtype=bool)
+    is_entry[entry.ravel()] = True
+    k_of = np.zeros(n_states, dtype=np.int64)
+    k_of[entry.ravel()] = np.repeat(np.arange(beats_per_bar), n_t)
+    path = np.empty(n_frames, dtype=np.int64)
+    for t in range(n_frames - 1, -1, -1):
+        path[t] = s
+        if t == 0:
+            break
+        if is_entry[s]:
+            k, j = k_of[s], tempo_of[s]
+            s = int(exit_[k, back[t, k, j]])
+        else:
+            s -= 1
+    return logp, tempo_of[path], pos[path], intervals, in_beat[path]
+
+
+def bar_pointer_decode(beat, downbeat=None, *, fps, min_bpm=55.0, max_bpm=215.0, n_tempi=60, beats_per_bar=(3, 4),
+                       transition_lambda=100.0, observation_lambda=16, threshold=0.05, correct=True):
+    """Beats (and downbeats) from beat activations with a bar-pointer hidden Markov model:
+    the state is the tempo and the position in the bar, decoded by Viterbi, as madmom's
+    ``DBNBeatTrackingProcessor`` and ``DBNDownBeatTrackingProcessor``.
+
+    Each state advances one frame per frame; at the end of each beat the tempo may change,
+    with a probability falling exponentially with the ratio of the intervals. States in the
+    first ``1 / observation_lambda`` of a beat expect a beat, those of the first beat of a bar
+    a downbeat. One Viterbi pass per meter; the most probable meter wins.
+
+    Parameters
+    ----------
+    beat : np.ndarray [shape=(n_frames,)]
+        Probability of a beat (any beat, downbeats included) per frame.
+    downbeat : np.ndarray [shape=(n_frames,)] or None
+        Probability that a beat at this frame is a downbeat; None tracks beats only (no bars,
+        positions NaN). A beat state sees ``beat * (1 - downbeat)``, a downbeat state
+        ``beat * downbeat``, the other states ``(1 - beat) / (observation_lambda - 1)``;
+        ``downbeat`` is first max-filtered over the width of a beat region.
+    fps : number > 0
+    min_bpm, max_bpm : number > 0
+        Tempo range.
+    n_tempi : int or None
+        Tempo states, log-spaced over the range (None: every whole number of frames).
+    beats_per_bar : int or sequence of int
+        Meters to try (3: 3/4, 4: 4/4); ignored without ``downbeat``.
+    transition_lambda : number > 0
+        Tempo stability: the larger, the rarer tempo changes.
+    observation_lambda : int > 1
+        A beat's "beat region" is its first 1/observation_lambda.
+    threshold : float in [0, 1)
+        Decode only from the first to the last frame whose beat activation exceeds it
+        (no beats invented in silence).
+    correct : bool
+        Move each beat to the activation's maximum within its beat region.
+
+    Returns
+    -------
+    times : np.ndarray [shape=(n_beats,)]
+        Seconds.
+    positions : np.ndarray [shape=(n_beats,)]
+        Position of each beat in its bar (1 = downbeat); NaN without ``downbeat``.
+
+    References
+    ----------
+    Krebs, Florian, Sebastian Böck, and Gerhard Widmer. "An efficient state-space model for
+    joint tempo and meter tracking." ISMIR 2015.
+    Böck, Sebastian, Florian Krebs, and Gerhard Widmer. "Joint beat and downbeat tracking with
+    recurrent neural networks." ISMIR 2016.
+    """
+    b = _check_envelope(beat)
+    if fps <= 0 or not 0 < min_bpm < max_bpm:
+        raise ParameterError(f"need fps > 0 and 0 < min_bpm < max_bpm, got fps={fps!r}, {min_bpm!r}, {max_bpm!r}")
+    if not (isinstance(observation_lambda, (int, np.integer)) and observation_lambda > 1):
+        raise ParameterError(f"observation_lambda must be an integer > 1, got {observation_lambda!r}")
+    if transition_lambda <= 0:
+        raise ParameterError(f"transition_lambda must be positive, got {transition_lambda!r}")
+    if np.any((b < 0) | (b > 1)):
+        raise ParameterError("beat activations must be probabilities in [0, 1]")
+    d = None
+    if downbeat is not None:
+        d = _check_envelope(downbeat)
+        if d.shape != b.shape or np.any((d < 0) | (d > 1)):
+            raise ParameterError(f"downbeat activations must be probabilities shaped as the beats' {b.shape}, got {d.shape}")
+    meters = [1] if d is None else sorted({int(m) for m in np.atleast_1d(beats_per_bar)})
+    if any(m < 1 for m in meters):
+        raise ParameterError(f"beats_per_bar must be positive integers, got {beats_per_bar!r}")
+    empty = (np.zeros(0), np.zeros(0))
+    above = np.flatnonzero(b > threshold)
+    if len(above) == 0:
+        return empty
+    lo, hi = int(above[0]), int(above[-1]) + 1
+    bb = b[lo:hi]
+    eps = 1e-10
+    intervals = _tempo_intervals(fps, min_bpm, max_bpm, n_tempi)
+    if d is None:
+        o_none = np.log(np.maximum(1 - bb, eps) / (observation_lambda - 1))
+        o_beat = o_down = np.log(np.maximum(bb, eps))
+    else:
+        import scipy.ndimage
+
+        # a beat with probability b; given a beat, a downbeat with probability d, taken as its
+        # maximum over a beat region's width, so that every frame of a region weighs the same
+        # evidence for bar position (a sharp downbeat peak beside a wider beat peak would
+        # otherwise make downbeat regions costly and favour longer bars)
+        width = 2 * int(np.ceil(intervals.min() / observation_lambda)) + 1
+        dd = scipy.ndimage.maximum_filter1d(d, width, mode="nearest")[lo:hi]
+        o_none = np.log(np.maximum(1 - bb, eps) / (observation_lambda - 1))
+        o_beat = np.log(np.maximum(bb * (1 - dd), eps))
+        o_down = np.log(np.maximum(bb * dd, eps))
+    best = None
+    for m in meters:
+        res = _viterbi_bar(o_none, o_beat, o_down, intervals=intervals, beats_per_bar=m,
+                           transition_lambda=transition_lambda, observation_lambda=observation_lambda)
+        if best is None or res[0] > best[0]:
+            best = res + (m,)
+    _, tempo_idx, pos, ivals, in_beat = best[:5]
+    tau = ivals[tempo_idx]
+    # one beat per run of frames inside a beat region
+    starts = np.flatnonzero(in_beat & ~np.concatenate([[False], in_beat[:-1]]))
+    frames, numbers = [], []
+    for s in starts:
+        e = s
+        while e + 1 < len(in_beat) and in_beat[e + 1]:
+            e += 1
+        f = s + int(np.argmax(bb[s : e + 1])) if correct else s
+        frames.append(f)
+        numbers.append(int(pos[s] // tau[s]) + 1)
+    times = (lo + np.asarray(frames, dtype=float)) / fps
+    positions = np.asarray(numbers, dtype=float) if d is not None else np.full(len(times), np.nan)
+    return times, positions
