@@ -301,7 +301,7 @@ def beat_track_dp(envelope, *, fps, bpm=None, tightness=100.0, trim=True, start_
 
 def beat_track(y, *, sr, hop_length=512, bpm=None, tightness=100.0, trim=True, start_bpm=120.0):
     """:func:`beat_track_dp` on the :func:`onset_envelope` of ``y``: the non-learned
-    baseline of ``mirlearn detect beats --method dp``.
+    beat-tracking baseline (``dp`` in bench/beats.py).
 
     Parameters
     ----------
