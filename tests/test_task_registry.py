@@ -49,23 +49,39 @@ def test_no_dispatch_on_task_names_outside_the_registry():
 def test_every_frame_task_is_registered_with_each_part():
     from mirlearn.tasks import FRAME_TASKS, FrameTask, get_task
 
-    assert list(FRAME_TASKS) == ["onsets", "drums", "pitch"]
+    assert list(FRAME_TASKS) == ["onsets", "drums", "pitch", "beats"]
     for name in FRAME_TASKS:
         t = get_task(name)
         assert t.name == name and t.classes and t.model and t.features["kind"]
         assert t.annotation_suffixes and t.output_suffix and t.jams_namespace and t.metrics
         for part in ("read_reference", "targets", "decode", "tune_postprocess", "score", "write", "plot"):
             assert getattr(type(t), part) is not getattr(FrameTask, part), f"{name} does not define {part}"
-    with pytest.raises(Exception, match="one of onsets, drums, pitch"):
+    with pytest.raises(Exception, match="one of onsets, drums, pitch, beats"):
         get_task("beets")
+
+
+def test_views_name_a_registered_task_and_write_their_own_outputs(tmp_path):
+    from mirlearn.tasks import TASK_VIEWS, TaskView, detect_names, get_output, register_view
+
+    assert detect_names() == ["onsets", "drums", "pitch", "beats", "downbeats", "tempo"]
+    assert {v.model_task for v in TASK_VIEWS.values()} == {"beats"}
+    assert get_output("tempo").output_path(tmp_path, "a", "txt").name == "a.tempo.csv"
+    assert get_output("downbeats").output_path(tmp_path, "a", "txt").name == "a.downbeats"
+    with pytest.raises(Exception, match="--format jams"):
+        get_output("tempo").output_path(tmp_path, "a", "jams")
+
+    class Orphan(TaskView):
+        name, task = "bars", "meters"
+
+    with pytest.raises(ValueError, match="not registered"):
+        register_view(Orphan)
 
 
 def test_a_new_task_needs_only_its_registry_entry(tmp_path):
     """A task registered at run time is found by the CLI's data reader, its targets and its
     writer without a change anywhere else (the promise of docs/frames.md)."""
     from mirlearn.data.frames import load_paired, read_reference, targets_for
-    from mirlearn.inference.detect import _outputs, _write
-    from mirlearn.tasks import FRAME_TASKS, register
+    from mirlearn.tasks import FRAME_TASKS, get_output, register
     from mirlearn.tasks.onsets import Onsets
 
     class Claps(Onsets):
@@ -82,7 +98,8 @@ def test_a_new_task_needs_only_its_registry_entry(tmp_path):
         ref = read_reference("claps", items[0].annotation)
         cfg = {"features": {"fps": 10}, "widen": 0, "widen_weight": 0.5}
         assert np.flatnonzero(targets_for("claps", ref, cfg=cfg, n_frames=20)[0]).tolist() == [5, 15]
-        out = _outputs("claps", "a", tmp_path, "txt")
-        assert out.name == "a.claps" and _write("claps", {"onset": ref}, out, "txt", 2.0) == 2
+        task = get_output("claps")
+        out = task.output_path(tmp_path, "a", "txt")
+        assert out.name == "a.claps" and task.write({"onset": ref}, out, "txt", 2.0) == 2
     finally:
         del FRAME_TASKS["claps"]

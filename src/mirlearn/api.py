@@ -248,15 +248,27 @@ class Detector:
         """``(n_outputs, n_frames)`` frame probabilities at :attr:`fps` (onsets, drums: one row
         per class; pitch: the no-pitch bin, then the pitch bins)."""
         if not hasattr(self.det, "activations"):
-            raise ParameterError(f"{self.name} has no activation function (it tracks f0 directly)")
+            raise ParameterError(f"{self.name} has no activation function (it tracks its result directly)")
         return self.det.activations(_signal(y, sr, self.det.sr, warn_silent=True))
 
-    def predict(self, y, sr):
+    def predict(self, y, sr, *, output=None):
+        """The events of ``y``; ``output`` a view of the task (beats: ``"downbeats"``,
+        ``"tempo"``). An empty result the task can explain (too short, no pulse) warns."""
+        import warnings
+
+        from .errors import MirlearnWarning
         from .inference.detect import run_detector
+        from .tasks import get_output
 
-        from .tasks import get_task
-
-        return get_task(self.task).api_result(run_detector(self.det, _signal(y, sr, self.det.sr, warn_silent=True)))
+        out = get_output(output or self.task)
+        if out.model_task != self.task:
+            raise ParameterError(f"{output!r} is not an output of this {self.task} model")
+        x = _signal(y, sr, self.det.sr, warn_silent=True)
+        result = run_detector(self.det, x)
+        why = out.result_warning(result, x.shape[-1] / self.det.sr)
+        if why:
+            warnings.warn(why, MirlearnWarning, stacklevel=2)
+        return out.api_result(result)
 
 
 class Separator:
@@ -316,19 +328,21 @@ def predict_instrument(y, sr, *, model="instrument"):
 
 
 def detect(y, sr, task="onsets", *, model=None, method=None, activations=False):
-    """Events of a signal: onset times, drum hits per class, or the f0 track.
+    """Events of a signal: onset times, drum hits per class, the f0 track, beats, downbeats
+    or tempo.
 
     Parameters
     ----------
     y : np.ndarray [shape=(n,) or (channels, n)]
     sr : number > 0
-    task : {'onsets', 'drums', 'pitch'}
+    task : {'onsets', 'drums', 'pitch', 'beats', 'downbeats', 'tempo'}
+        ``downbeats`` and ``tempo`` run the beat model and return part of its result.
     model : str or path-like, optional
         A run directory or bundle folder of ``mirlearn train --task TASK``; the model shipped
         for ``task`` by default.
     method : str, optional
         A non-learned method instead: ``'superflux'``, ``'spectral_flux'`` (onsets),
-        ``'pyin'`` (pitch).
+        ``'pyin'`` (pitch), ``'dp'`` (beats and tempo: Ellis' dynamic program; no downbeats).
     activations : bool
         Also return the frame activations ``(n_outputs, n_frames)`` and their frame rate.
 
@@ -336,7 +350,10 @@ def detect(y, sr, task="onsets", *, model=None, method=None, activations=False):
     -------
     events : np.ndarray, dict or tuple
         onsets: times ``(n,)``; drums: ``{class: times}``; pitch: ``(times, f0)``, 0 Hz where
-        unvoiced.
+        unvoiced; beats: ``(n, 2)`` rows of time and position in the bar (1 = downbeat; NaN
+        when the method finds no bars), as madmom's downbeat tracker returns them; downbeats:
+        times ``(n,)``; tempo: ``(k, 2)`` rows of BPM and strength, strongest first (k <= 2).
+        Audio too short (< 2 s) or without a pulse gives no beats and a warning.
     act, fps : np.ndarray, float
         Only with ``activations=True``.
 
@@ -350,18 +367,31 @@ def detect(y, sr, task="onsets", *, model=None, method=None, activations=False):
     >>> onsets = mirlearn.detect(y, sr, task="onsets")
     >>> np.round(onsets, 2)
     array([0.25, 0.75, 1.25, 1.75])
+
+    Eight seconds of clicks at 120 BPM, tracked by the dynamic program (whose tempo
+    resolution at 43 frames per second is about 2 BPM here):
+
+    >>> y = np.zeros(8 * sr, np.float32)
+    >>> for t in np.arange(0.5, 8, 0.5):
+    ...     y[int(t * sr):int(t * sr) + 441] = np.random.default_rng(0).uniform(-0.5, 0.5, 441)
+    >>> tempi = mirlearn.detect(y, sr, task="tempo", method="dp")
+    >>> bool(abs(tempi[0, 0] - 120) < 2)
+    True
+    >>> beats = mirlearn.detect(y, sr, task="beats", method="dp")
+    >>> np.round(beats[:3, 0], 1)
+    array([0.5, 1. , 1.5])
     """
     from .inference.detect import resolve_detector
-    from .tasks import get_task
+    from .tasks import get_output
 
-    get_task(task)
+    model_task = get_output(task).model_task
     if method is not None or model is None:
-        det = Detector(resolve_detector(task, model=model, method=method), method or task)
+        det = Detector(resolve_detector(model_task, model=model, method=method), method or model_task)
     else:
         det = load_model(model)
-        if not isinstance(det, Detector) or det.task != task:
-            raise ParameterError(f"{model} is not a {task} model ({det!r})")
-    events = det.predict(y, sr)
+        if not isinstance(det, Detector) or det.task != model_task:
+            raise ParameterError(f"{model} is not a {model_task} model ({det!r})")
+    events = det.predict(y, sr, output=task)
     if activations:
         return events, det.activations(y, sr), det.fps
     return events

@@ -24,7 +24,7 @@ import sys
 
 from .._version import __version__
 from ..errors import MirlearnError, ParameterError
-from ..tasks import FRAME_TASKS
+from ..tasks import FRAME_TASKS, detect_names, get_output
 
 __all__ = ["main", "build_parser"]
 
@@ -151,11 +151,13 @@ def build_parser():
 
     de = sub.add_parser(
         "detect",
-        help="detect onsets, drum hits or f0 in audio files (shipped models, runs or baselines)",
+        help="detect onsets, drum hits, f0, beats, downbeats or tempo in audio files (shipped models, runs or baselines)",
         description=(
             "Detect TASK in each AUDIO file and write one file per input in DIR: <stem>.onsets (a time in seconds per "
             "line, as mir_eval.io.load_events reads), <stem>.drums (time<TAB>KD|SD|HH per line) or <stem>.f0.csv "
-            "(time,frequency; 0 = unvoiced). Without --model, the model shipped with mirlearn is used; --method picks "
+            "(time,frequency; 0 = unvoiced), <stem>.beats (time<TAB>position in the bar, 1 = downbeat), <stem>.downbeats "
+            "(a time per line) or <stem>.tempo.csv (tempo,strength: the two strongest tempi in BPM). Audio shorter than "
+            "2 s, silent or without a pulse gets a warning and an empty file. Without --model, the model shipped with mirlearn is used; --method picks "
             "a non-learned baseline. Unreadable files are reported and skipped."
         ),
         epilog=(
@@ -163,15 +165,18 @@ def build_parser():
             "  mirlearn detect onsets song.flac --out detections/\n"
             "  mirlearn detect drums *.wav --out drums/ --format midi\n"
             "  mirlearn detect onsets song.flac --method superflux --out sf/\n"
-            "  mirlearn detect pitch melody.wav --model runs/pitch --out f0/"
+            "  mirlearn detect pitch melody.wav --model runs/pitch --out f0/\n"
+            "  mirlearn detect beats song.flac --out beats/\n"
+            "  mirlearn detect tempo *.flac --method dp --out tempo/"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    de.add_argument("task", choices=list(FRAME_TASKS))
+    de.add_argument("task", choices=detect_names())
     de.add_argument("audio", nargs="+", metavar="AUDIO")
     de.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     de.add_argument("--model", default=None, metavar="RUN_DIR", help="a run directory (or its model/ folder) of the same task")
-    de.add_argument("--method", default=None, help="a non-learned method: superflux, spectral_flux (onsets), pyin (pitch)")
+    de.add_argument("--method", default=None, help="a non-learned method: superflux, spectral_flux (onsets), pyin (pitch), "
+                                                   "dp (beats, tempo: Ellis' dynamic program, as librosa.beat.beat_track)")
     de.add_argument("--format", default="txt", choices=["txt", "csv", "jams", "midi"], help="output format (default txt)")
     de.add_argument("--no-progress", action="store_true")
     de.set_defaults(func=_cmd_detect)
@@ -299,7 +304,8 @@ def build_parser():
                           "mirlearn's models never hold); only for bundles whose source you trust as you would trust code"))
     pr.set_defaults(func=_cmd_predict)
 
-    ds = sub.add_parser("datasets", help="build datasets (render-notes, import-notes, merge-notes, render-melodies, render-drums, render-onsets, render-stems)")
+    ds = sub.add_parser("datasets", help="build datasets (render-notes, import-notes, merge-notes, render-melodies, render-drums, render-onsets, render-stems, "
+                                            "render-beats, mix-stems)")
     dsub = ds.add_subparsers(dest="datasets_command", metavar="ACTION")
     rn = dsub.add_parser(
         "render-notes",
@@ -443,6 +449,37 @@ def build_parser():
     rs.add_argument("--seed", type=int, default=0)
     rs.add_argument("--no-progress", action="store_true")
     rs.set_defaults(func=_cmd_render_stems)
+    rb = dsub.add_parser(
+        "render-beats",
+        help="render synthetic songs with exact beats and downbeats (beat tracking training data)",
+        description="Songs as render-stems draws them (a groove on a Hydrogen kit, bass, chords and a melody from a General "
+                    "MIDI SoundFont, 70-170 BPM), in 3/4 or 4/4, mixed down: OUT/synth_NNN.wav with OUT/synth_NNN.beats "
+                    "(time<TAB>position) and the manifest OUT/beats.csv (split train: in cross-validation they only train).",
+    )
+    rb.add_argument("--out", required=True, metavar="DIR")
+    rb.add_argument("--songs", type=int, default=40)
+    rb.add_argument("--seconds", type=float, default=30.0)
+    rb.add_argument("--meters", default="3,4", metavar="M,...", help="beats per bar to draw from (default 3,4)")
+    rb.add_argument("--soundfont", default="/usr/share/sounds/sf2/FluidR3_GM.sf2", metavar="FILE")
+    rb.add_argument("--kits", default=None, metavar="DIR", help="folder of Hydrogen kits (default /usr/share/hydrogen/data/drumkits)")
+    rb.add_argument("--seed", type=int, default=0)
+    rb.add_argument("--no-progress", action="store_true")
+    rb.set_defaults(func=_cmd_render_beats)
+    mx = dsub.add_parser(
+        "mix-stems",
+        help="sum a separation dataset's stems into mixtures paired with annotation files (e.g. MDB beats)",
+        description="Write OUT/<song>.wav, the sum of each song's stems, and the manifest OUT/mixtures.csv "
+                    "(path,annotation,group) pairing it with the file of ANNOTATIONS whose name starts with the song's name.",
+        epilog="example:\n  mirlearn datasets mix-stems --data ../shared/data/mdb-stems-dev "
+               "--annotations ../shared/data/mdb-drums-dev/annotations/beats --out data/mdb-mixes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    mx.add_argument("--data", required=True, metavar="DIR", help="separation dataset: a folder per song, one file per stem")
+    mx.add_argument("--annotations", required=True, metavar="DIR")
+    mx.add_argument("--suffix", default=".beats", help="annotation file ending (default .beats)")
+    mx.add_argument("--out", required=True, metavar="DIR")
+    mx.add_argument("--no-progress", action="store_true")
+    mx.set_defaults(func=_cmd_mix_stems)
     ds.set_defaults(func=lambda args: (ds.print_help(), 2)[1])
 
     ins = sub.add_parser(
@@ -569,7 +606,7 @@ def _cmd_detect(args):
                        progress=not args.no_progress, echo=lambda m: print(m, file=sys.stderr))
     ok = [r for r in res if r.output]
     for r in ok:
-        print(f"{r.path} -> {r.output} ({r.n} {FRAME_TASKS[args.task].unit})")
+        print(f"{r.path} -> {r.output} ({r.n} {get_output(args.task).unit})")
     print(f"{len(ok)} of {len(res)} file(s) done" + (f", {len(res) - len(ok)} skipped" if len(ok) < len(res) else ""))
     return 0 if ok else 1
 
@@ -910,6 +947,24 @@ def _cmd_render_stems(args):
     out = render_songs(args.out, n_songs=args.songs, seconds=args.seconds, soundfont=args.soundfont, kits=kits, seed=args.seed,
                        progress=not args.no_progress)
     print(f"{args.songs} song(s) in {out}")
+    return 0
+
+
+def _cmd_render_beats(args):
+    from ..data.separation import render_beat_songs
+
+    meters = [int(m) for m in args.meters.split(",") if m.strip()]
+    m = render_beat_songs(args.out, n_songs=args.songs, seconds=args.seconds, soundfont=args.soundfont, kits=_kits(args.kits),
+                          meters=meters, seed=args.seed, progress=not args.no_progress)
+    print(f"manifest: {m}")
+    return 0
+
+
+def _cmd_mix_stems(args):
+    from ..data.separation import mix_stems
+
+    m = mix_stems(args.data, args.annotations, args.out, suffix=args.suffix, progress=not args.no_progress)
+    print(f"manifest: {m}")
     return 0
 
 

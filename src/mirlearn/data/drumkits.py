@@ -117,29 +117,34 @@ def find_kits(root=HYDROGEN_KITS):
     return kits
 
 
-def _pattern(rng, seconds, bpm=None):
-    """Hits ``(time, label, velocity)`` of a random groove (at a random tempo unless ``bpm``)."""
+def _pattern(rng, seconds, bpm=None, meter=4):
+    """Hits ``(time, label, velocity)`` of a random groove (at a random tempo unless ``bpm``)
+    with ``meter`` beats to the bar (kick on the downbeat, snare on the other beats' backbeat:
+    2 and 4 in 4/4, 2 and 3 in 3/4)."""
     drawn = rng.uniform(70, 180)  # drawn either way: the stream stays the same
     bpm = drawn if bpm is None else bpm
     step = 60.0 / bpm / 4  # a 16th note
     n = int(seconds / step)
+    bar = 4 * meter
+    half = 8 if meter == 4 else None
+    snare = (4, 12) if meter == 4 else tuple(range(4, bar, 4))
     hh_every = rng.choice([1, 2, 2, 4])
     kd_p = rng.uniform(0.1, 0.35)
     hits = []
     for i in range(n):
         t = i * step + rng.normal(0, 0.004)
-        bar_pos = i % 16
+        bar_pos = i % bar
         if t < 0:
             continue
-        if bar_pos == 0 or (bar_pos % 2 == 0 and rng.random() < kd_p) or (bar_pos == 8 and rng.random() < 0.7):
+        if bar_pos == 0 or (bar_pos % 2 == 0 and rng.random() < kd_p) or (bar_pos == half and rng.random() < 0.7):
             hits.append((t, "KD", rng.uniform(0.6, 1.0)))
-        if bar_pos in (4, 12) and rng.random() < 0.92 or rng.random() < 0.03:
+        if bar_pos in snare and rng.random() < 0.92 or rng.random() < 0.03:
             hits.append((t, "SD", rng.uniform(0.5, 1.0)))
         if bar_pos % hh_every == 0 and rng.random() < 0.9:
             hits.append((t, "HH", rng.uniform(0.3, 0.9)))
         if bar_pos == 0 and rng.random() < 0.1:
             hits.append((t, "CY", rng.uniform(0.5, 1.0)))
-        if bar_pos >= 12 and (i // 16) % 4 == 3 and rng.random() < 0.4:
+        if bar_pos >= bar - 4 and (i // bar) % 4 == 3 and rng.random() < 0.4:
             hits.append((t, "TT", rng.uniform(0.5, 1.0)))
     return sorted(hits)
 

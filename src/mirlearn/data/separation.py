@@ -272,14 +272,14 @@ def _render_line(synth, sfid, program, notes, seconds, sr):
     return remove_dc(np.concatenate(out)[:total], sr) if out else np.zeros(total, np.float32)
 
 
-def _song_parts(rng, seconds):
+def _song_parts(rng, seconds, meter=4):
     """Tempo, and the notes of a bass line, a chordal part and a vocal-range melody over one
-    random chord progression in a random key."""
+    random chord progression in a random key, ``meter`` beats to the bar."""
     bpm = rng.uniform(70, 170)
     beat = 60.0 / bpm
     key = int(rng.integers(0, 12))
     scale = _SCALES[str(rng.choice(list(_SCALES)))]
-    n_bars = int(np.ceil(seconds / (4 * beat)))
+    n_bars = int(np.ceil(seconds / (meter * beat)))
     degrees = [0] + [int(rng.choice([0, 3, 4, 5, 1])) for _ in range(n_bars - 1)]
 
     def pitch(degree, octave):
@@ -288,13 +288,14 @@ def _song_parts(rng, seconds):
     bass, chords, melody = [], [], []
     bass_step = float(rng.choice([0.5, 1.0, 2.0]))
     comp = str(rng.choice(["whole", "half", "stabs"]))
+    halves = [(0, 2), (2, 2)] if meter == 4 else [(0, 2), (2, meter - 2)]
     for b, d in enumerate(degrees):
-        t0 = 4 * b * beat
-        for i in range(int(4 / bass_step)):  # root mostly, fifth or octave sometimes
+        t0 = meter * b * beat
+        for i in range(int(meter / bass_step)):  # root mostly, fifth or octave sometimes
             step = int(rng.choice([0, 0, 0, 4, 7]))
             bass.append((t0 + i * bass_step * beat, 0.9 * bass_step * beat, pitch(d + step, 3), int(rng.integers(70, 115))))
         triad = [pitch(d + j, 5) for j in (0, 2, 4)]
-        hits = {"whole": [(0, 4)], "half": [(0, 2), (2, 2)], "stabs": [(i * 0.5, 0.35) for i in range(8) if rng.random() < 0.5]}[comp]
+        hits = {"whole": [(0, meter)], "half": halves, "stabs": [(i * 0.5, 0.35) for i in range(2 * meter) if rng.random() < 0.5]}[comp]
         for on, dur in hits:
             chords += [(t0 + on * beat, dur * beat * 0.95, p, int(rng.integers(55, 100))) for p in triad]
     t, degree = beat * float(rng.choice([0, 1, 2])), int(rng.integers(0, 7))
@@ -358,3 +359,124 @@ def render_songs(out, *, n_songs=8, seconds=20.0, sr=22050, soundfont="/usr/shar
         for name, y in stems.items():
             sf.write(folder / f"{name}.wav", (y * scale).astype(np.float32), sr, subtype="FLOAT")
     return out
+
+
+def render_beat_songs(out, *, n_songs=40, seconds=30.0, sr=22050, soundfont="/usr/share/sounds/sf2/FluidR3_GM.sf2", kits=None,
+                      meters=(3, 4), seed=0, progress=True):
+    """Synthetic songs with exact beats and downbeats, for ``mirlearn train --task beats``.
+
+    Each song is drawn as :func:`render_songs` draws one (a groove on a Hydrogen kit, bass,
+    chords and a melody from a General MIDI SoundFont, one tempo of 70-170 BPM) in a meter
+    drawn from ``meters`` (3: 3/4, 4: 4/4), after a lead-in of 0-1.5 s of silence, mixed
+    down to one file; a random gain of ±6 dB per part. The beat grid is exact; the drums
+    play it with a few milliseconds of human timing.
+
+    Writes ``OUT/synth_NNN.wav`` with ``OUT/synth_NNN.beats`` (``time<TAB>position``) and the
+    manifest ``OUT/beats.csv`` (``path,annotation,split,group``; split ``train`` and no fold,
+    so that in cross-validation they only ever train, and real songs alone are scored).
+
+    Returns
+    -------
+    pathlib.Path
+        The manifest.
+    """
+    tinysoundfont = require_tinysoundfont("render_beat_songs")
+    import soundfile as sf
+    from tqdm.auto import tqdm
+
+    from ..annotations import write_beats
+    from ..fileio import write_csv
+    from .drumkits import _pattern, _play, default_kits, load_kit
+
+    if not Path(soundfont).is_file():
+        raise ParameterError(f"SoundFont {str(soundfont)!r} does not exist (Debian: apt-get install fluid-soundfont-gm)")
+    kits = [Path(k) for k in (default_kits() if kits is None else kits)]
+    if not kits:
+        raise ParameterError("no usable drum kit (Debian: apt-get install hydrogen-data)")
+    meters = [int(m) for m in meters]
+    if not meters or any(m < 2 or m > 12 for m in meters):
+        raise ParameterError(f"meters must be beats per bar from 2 to 12, got {meters!r}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    synth = tinysoundfont.Synth(samplerate=sr)
+    sfid = synth.sfload(str(soundfont))
+    loaded, rows = {}, {"path": [], "annotation": [], "split": [], "group": []}
+    for k in tqdm(range(n_songs), desc="render beat songs", disable=not progress):
+        kit = kits[k % len(kits)]
+        if kit not in loaded:
+            loaded[kit] = load_kit(kit, sr=sr)[0]
+        meter = int(rng.choice(meters))
+        lead = float(rng.uniform(0.0, 1.5))
+        body = seconds - lead
+        bpm, bass, chords, melody = _song_parts(rng, body, meter)
+        parts = [_play(loaded[kit], _pattern(rng, body, bpm, meter), body, sr, rng)[0][: int(body * sr)]]
+        for name, notes in (("bass", bass), ("vocals", melody), ("other", chords)):
+            parts.append(_render_line(synth, sfid, rng.choice(SYNTH_PROGRAMS[name]), notes, body, sr))
+        mix = np.zeros(int(seconds * sr), np.float32)
+        for y, level in zip(parts, (0.0, -3.0, -1.0, -4.0)):
+            rms = np.sqrt(np.mean(y ** 2))
+            if rms > 0:
+                y = y * (10 ** ((level + rng.uniform(-6, 6)) / 20) * 0.1 / rms)
+            a = int(lead * sr)
+            mix[a:a + len(y)] += y[: len(mix) - a]
+        mix *= 0.8 / max(np.abs(mix).max(), 1e-6)
+        beat = 60.0 / bpm
+        times = lead + beat * np.arange(int(np.floor(body / beat - 1e-9)) + 1)
+        times = times[times < seconds - 0.05]
+        stem = f"synth_{k:03d}"
+        sf.write(out / f"{stem}.wav", mix, sr, subtype="FLOAT")
+        write_beats(out / f"{stem}.beats", times, np.arange(len(times)) % meter + 1)
+        for col, v in (("path", f"{stem}.wav"), ("annotation", f"{stem}.beats"), ("split", "train"), ("group", stem)):
+            rows[col].append(v)
+    write_csv(out / "beats.csv", rows)
+    return out / "beats.csv"
+
+
+def mix_stems(data, annotations, out, *, suffix=".beats", progress=True):
+    """Full mixtures of a separation dataset (the sum of each song's stems) paired with
+    annotation files, for the frame tasks (e.g. MDB Drums' beats of the MDB stems' songs).
+
+    An annotation belongs to the song whose name starts its file name
+    (``MusicDelta_80sRock_MIX.beats`` -> ``MusicDelta_80sRock``; the longest song name wins);
+    songs with no annotation are left out, and named.
+
+    Writes ``OUT/<song>.wav`` (32-bit float, the stems' rate) and the manifest
+    ``OUT/mixtures.csv`` (``path,annotation,group``) and returns the manifest.
+    """
+    import soundfile as sf
+    from tqdm.auto import tqdm
+
+    from ..fileio import write_csv
+
+    songs, _ = load_separation(data)
+    files = sorted(p for p in Path(annotations).iterdir() if p.name.endswith(suffix))
+    names = sorted((s.name for s in songs), key=len, reverse=True)
+    owner = {}
+    for f in files:
+        song = next((n for n in names if f.name.startswith(n)), None)
+        if song is not None:
+            if song in owner:
+                raise ParameterError(f"{annotations}: two {suffix} files for song {song} ({owner[song].name}, {f.name})")
+            owner[song] = f
+    if not owner:
+        raise ParameterError(f"{annotations}: no {suffix} file names start with a song name of {data}")
+    missing = [s.name for s in songs if s.name not in owner]
+    if missing:
+        print(f"no {suffix} annotation for {len(missing)} song(s), left out: {', '.join(missing)}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = {"path": [], "annotation": [], "group": []}
+    for s in tqdm([s for s in songs if s.name in owner], desc="mix stems", disable=not progress):
+        parts = [sf.read(p, dtype="float32", always_2d=True) for p in s.paths.values()]
+        rates = {r for _, r in parts}
+        if len(rates) > 1:
+            raise ParameterError(f"song {s.name}: stems at different rates {sorted(rates)}")
+        n = max(len(y) for y, _ in parts)
+        mix = sum(np.pad(y.mean(axis=1), (0, n - len(y))) for y, _ in parts)
+        sf.write(out / f"{s.name}.wav", mix.astype(np.float32), rates.pop(), subtype="FLOAT")
+        rows["path"].append(f"{s.name}.wav")
+        rows["annotation"].append(str(Path(owner[s.name]).resolve()))
+        rows["group"].append(s.name)
+    write_csv(out / "mixtures.csv", rows)
+    return out / "mixtures.csv"

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import MirlearnWarning, ParameterError
 
-__all__ = ["onset_envelope", "tempogram", "tempo", "tempo_candidates", "beat_track_dp", "beat_track", "bar_pointer_decode"]
+__all__ = ["onset_envelope", "tempogram", "tempo", "tempo_candidates", "beat_track_dp", "beat_track", "bar_pointer_decode", "comb_tempo"]
 
 
 def _check_envelope(envelope):
@@ -186,6 +186,74 @@ def tempo_candidates(envelope, *, fps, n_tempi=2, min_bpm=40.0, max_bpm=250.0, s
         shift = 0.5 * (a - c) / d if d < 0 else 0.0
         tempi.append(60.0 * fps / (k + shift))
         strengths.append(b * prior[k])
+    s = np.asarray(strengths, dtype=float)
+    return np.asarray(tempi, dtype=float), s / s.sum() if len(s) else s
+
+
+def comb_tempo(activation, *, fps, n_tempi=2, min_bpm=40.0, max_bpm=250.0, alpha=0.79, smooth=0.09):
+    """The strongest tempi of a beat activation, from a bank of resonating comb filters
+    (madmom's ``CombFilterTempoHistogramProcessor``).
+
+    Each filter ``y[t] = x[t] + alpha * y[t - tau]`` resonates with a period of ``tau``
+    frames; at every frame the filter of the largest output wins that output's value, and the
+    sum over frames makes a histogram over periods. The histogram is smoothed with a Hamming
+    window, and its local maxima are the candidates, strongest first, each refined by a
+    parabola through its neighbours.
+
+    Parameters
+    ----------
+    activation : np.ndarray [shape=(n_frames,)]
+        Beat activation (or any onset envelope), one value per frame.
+    fps : number > 0
+    n_tempi : int > 0
+    min_bpm, max_bpm : number > 0
+        Tempo range.
+    alpha : float in (0, 1)
+        Filter gain: the larger, the longer each filter remembers.
+    smooth : float >= 0
+        Width of the smoothing window as a fraction of the number of periods searched
+        (rounded to an odd number of periods; 0: none).
+
+    Returns
+    -------
+    tempi : np.ndarray [shape=(k,)]
+        BPM, strongest first; ``k <= n_tempi`` (0 when the activation is all zero).
+    strengths : np.ndarray [shape=(k,)]
+        Each candidate's share of the candidates' summed histogram values (they sum to 1).
+
+    References
+    ----------
+    Böck, S., Krebs, F., & Widmer, G. "Accurate tempo estimation based on recurrent neural
+    networks and resonating comb filters." ISMIR 2015.
+    """
+    from scipy.signal import lfilter
+
+    a = _check_envelope(activation)
+    if fps <= 0 or not 0 < min_bpm < max_bpm:
+        raise ParameterError(f"need fps > 0 and 0 < min_bpm < max_bpm, got fps={fps!r}, {min_bpm!r}, {max_bpm!r}")
+    if not 0 < alpha < 1:
+        raise ParameterError(f"alpha must be in (0, 1), got {alpha!r}")
+    taus = np.arange(max(1, int(np.floor(60.0 * fps / max_bpm))), int(np.ceil(60.0 * fps / min_bpm)) + 1)
+    if not len(a) or not np.any(a > 0):
+        return np.zeros(0), np.zeros(0)
+    out = np.empty((len(taus), len(a)))
+    for i, tau in enumerate(taus):
+        den = np.zeros(tau + 1)
+        den[0], den[tau] = 1.0, -alpha
+        out[i] = lfilter([1.0], den, a)
+    hist = np.bincount(out.argmax(axis=0), weights=out.max(axis=0), minlength=len(taus))
+    width = 2 * int(round(smooth * len(taus) / 2)) + 1  # odd: centred, no shift
+    if width > 1:
+        hist = np.convolve(hist, np.hamming(width) / np.hamming(width).sum(), mode="same")
+    peaks = [k for k in range(1, len(hist) - 1) if hist[k] > hist[k - 1] and hist[k] >= hist[k + 1] and hist[k] > 0]
+    peaks = sorted(peaks, key=lambda k: -hist[k])[:n_tempi]
+    tempi, strengths = [], []
+    for k in peaks:
+        u, v, w = hist[k - 1], hist[k], hist[k + 1]
+        d = u - 2 * v + w
+        shift = 0.5 * (u - w) / d if d < 0 else 0.0
+        tempi.append(60.0 * fps / (taus[k] + shift))
+        strengths.append(v)
     s = np.asarray(strengths, dtype=float)
     return np.asarray(tempi, dtype=float), s / s.sum() if len(s) else s
 

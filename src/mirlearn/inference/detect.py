@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AudioError, ParameterError
-from ..tasks import FRAME_TASKS, get_task
+from ..tasks import FRAME_TASKS, get_output, get_task
 from ..tasks.drums import GM_DRUMS  # noqa: F401  (re-exported)
 from .bundle import BundleError
 
@@ -63,6 +63,32 @@ class _PyinDetector:
         return np.arange(len(f0)) * 256 / self.sr, np.where(voiced, f0, 0.0)
 
 
+class _DPDetector:
+    """Ellis' dynamic-programming beat tracker (:func:`mirlearn.detection.beats.beat_track`)
+    behind the bundle interface: beats without positions (it finds no bars), the tempo from
+    the onset-strength autocorrelation."""
+
+    task = "beats"
+    classes = ["beat"]
+    sr = 22050
+    hop_length = 512
+    fps = 22050 / 512
+
+    def track(self, y):
+        from ..detection.beats import beat_track_dp, onset_envelope, tempo_candidates
+        from ..tasks.beats import MIN_BEATS, _empty
+
+        env = onset_envelope(y, sr=self.sr, hop_length=self.hop_length)
+        _, beats = beat_track_dp(env, fps=self.fps)
+        if len(beats) < MIN_BEATS:
+            return _empty()
+        tempi, strengths = tempo_candidates(env, fps=self.fps)
+        return dict(beats=np.asarray(beats, float), positions=np.full(len(beats), np.nan), tempi=tempi, strengths=strengths)
+
+
+_NON_LEARNED = {"pyin": _PyinDetector, "dp": _DPDetector}
+
+
 def resolve_detector(task, *, model=None, method=None):
     """The detector ``detect`` runs: a run directory's (or bundle folder's) model, a
     non-learned ``method``, or the model shipped for ``task``."""
@@ -75,8 +101,8 @@ def resolve_detector(task, *, model=None, method=None):
     if method is not None:
         if method not in t.methods:
             raise ParameterError(f"unknown --method {method!r} for {task}; choose one of: {', '.join(t.methods) or f'none ({task} has none)'}")
-        if method == "pyin":
-            return _PyinDetector()
+        if method in _NON_LEARNED:
+            return _NON_LEARNED[method]()
         pp = {k: v for k, v in BASELINES[method][1].items()}
         return FrameBundle(task=task, classes=list(t.classes), network=method, network_config={},
                            features={"kind": method, "sr": 44100, "fps": 100}, norm_mean=np.zeros(1, np.float32),
@@ -96,23 +122,21 @@ def resolve_detector(task, *, model=None, method=None):
     return bundle
 
 
-def _outputs(task, stem, out_dir, fmt):
-    return get_task(task).output_path(out_dir, stem, fmt)
-
-
 def run_detector(det, y):
-    """``{class: times}`` (onsets, drums) or ``(times, f0)`` (pitch) of mono audio at ``det.sr``."""
-    if isinstance(det, _PyinDetector):
+    """The task's result of mono audio at ``det.sr``: ``{class: times}`` (onsets, drums),
+    ``(times, f0)`` (pitch), ``{"beats", "positions", "tempi", "strengths"}`` (beats)."""
+    early = get_task(det.task).prefilter(y, det.sr)
+    if early is not None:
+        return early
+    if isinstance(det, tuple(_NON_LEARNED.values())):
         return det.track(y)
     return det.decode(det.activations(y))
 
 
-def _write(task, result, path, fmt, duration):
-    return get_task(task).write(result, path, fmt, duration)
-
-
 def detect_files(task, paths, out_dir, *, model=None, method=None, fmt="txt", progress=True, echo=print):
-    """Detect ``task`` in every file of ``paths`` and write one output per file.
+    """Detect ``task`` (a task or a view of one: ``downbeats``, ``tempo``) in every file of
+    ``paths`` and write one output per file. A file whose result is empty for a reason the
+    task names (too short, silent, no pulse) is written empty, with a warning.
 
     Returns
     -------
@@ -123,15 +147,15 @@ def detect_files(task, paths, out_dir, *, model=None, method=None, fmt="txt", pr
     from ..fileio import unique_stems, writable_dir
 
     paths = list(paths)
-    get_task(task)
+    output = get_output(task)
     if fmt not in FORMATS:
         raise ParameterError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    det = resolve_detector(task, model=model, method=method)
+    det = resolve_detector(output.model_task, model=model, method=method)
     out_dir = Path(out_dir)
     ok, why = writable_dir(out_dir)
     if not ok:
         raise ParameterError(f"--out {out_dir}: cannot write there ({why})")
-    _outputs(task, "x", out_dir, fmt)  # a format the task cannot have fails before any work
+    output.output_path(out_dir, "x", fmt)  # a format the task cannot have fails before any work
     results = []
     it = zip(paths, unique_stems(paths))
     if progress:
@@ -142,8 +166,11 @@ def detect_files(task, paths, out_dir, *, model=None, method=None, fmt="txt", pr
         try:
             y, _ = load(p, sr=det.sr)
             result = run_detector(det, y)
-            out = _outputs(task, stem, out_dir, fmt)
-            count = _write(task, result, out, fmt, len(y) / det.sr)
+            out = output.output_path(out_dir, stem, fmt)
+            why = output.result_warning(result, len(y) / det.sr)
+            if why:
+                echo(f"warning: {p}: {why}")
+            count = output.write(result, out, fmt, len(y) / det.sr)
             results.append(Detection(str(p), str(out), None, count))
         except (AudioError, ParameterError) as exc:
             reason = exc.reason if isinstance(exc, AudioError) else str(exc)

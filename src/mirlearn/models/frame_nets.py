@@ -21,7 +21,7 @@ from torch import nn
 from ..errors import ParameterError
 from .serial import _Serializable
 
-__all__ = ["OnsetCNN", "DrumCRNN", "PitchCNN", "FrameEnsemble", "FRAME_NETWORKS"]
+__all__ = ["OnsetCNN", "DrumCRNN", "PitchCNN", "BeatTCN", "FrameEnsemble", "FRAME_NETWORKS"]
 
 
 class _BandPool(nn.Module):
@@ -246,6 +246,69 @@ class PitchCNN(_FrameNet):
         return torch.cat([pitch, unvoiced], dim=1)
 
 
+class _TCNBlock(nn.Module):
+    """One residual layer of a temporal convolutional network: a dilated convolution over
+    time (zero-padded, so the length is kept), ELU, dropout, a 1x1 convolution, added to the
+    input."""
+
+    def __init__(self, channels, kernel, dilation, dropout):
+        super().__init__()
+        self.conv = nn.Conv1d(channels, channels, kernel, dilation=dilation, padding=dilation * (kernel - 1) // 2)
+        self.mix = nn.Conv1d(channels, channels, 1)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, h):
+        return h + self.mix(self.drop(nn.functional.elu(self.conv(h))))
+
+
+class BeatTCN(_FrameNet):
+    """Beat and downbeat activations from a temporal convolutional network, as in Böck &
+    Davies' multi-task beat tracker.
+
+    Three convolutions (3 bands × 3 frames, max-pool 3 bands; 3 × 3, max-pool 3; then one
+    spanning the remaining bands) turn each frame into ``maps`` features; a stack of
+    ``n_layers`` residual dilated convolutions over time (kernel ``kernel``, dilations 1, 2,
+    4, ... 2^(n_layers - 1)) gives each frame a view of many seconds either side, enough to
+    hear the bar; two outputs per frame: beat (any beat, downbeats included) and downbeat.
+    The front is valid in time (context 3 frames); the dilated layers are zero-padded, so a
+    whole file is processed in one pass (:meth:`infer`).
+
+    References
+    ----------
+    Böck, S., & Davies, M. E. P. "Deconstruct, analyse, reconstruct: how to improve tempo,
+    beat, and downbeat estimation." ISMIR 2020. Davies, M. E. P., & Böck, S. "Temporal
+    convolutional networks for musical audio beat tracking." EUSIPCO 2019.
+    """
+
+    NAME = "beat_tcn"
+
+    def __init__(self, n_classes=2, n_channels=2, n_bands=80, maps=16, n_layers=10, kernel=5, dropout=0.1):
+        super().__init__()
+        if kernel % 2 != 1:
+            raise ParameterError(f"kernel must be odd (the layers keep the length), got {kernel!r}")
+        self._config = dict(n_classes=n_classes, n_channels=n_channels, n_bands=n_bands, maps=maps, n_layers=n_layers,
+                            kernel=kernel, dropout=dropout)
+        f = ((n_bands - 2) // 3 - 2) // 3
+        if f < 1:
+            raise ParameterError(f"beat_tcn needs at least 17 bands, got {n_bands}")
+        self.conv = nn.Sequential(
+            nn.Conv2d(n_channels, maps, (3, 3)), nn.BatchNorm2d(maps), nn.ELU(inplace=True), _BandPool(3), nn.Dropout(dropout),
+            nn.Conv2d(maps, maps, (3, 3)), nn.BatchNorm2d(maps), nn.ELU(inplace=True), _BandPool(3), nn.Dropout(dropout),
+            nn.Conv2d(maps, maps, (f, 3)), nn.BatchNorm2d(maps), nn.ELU(inplace=True), nn.Dropout(dropout),
+        )
+        self.tcn = nn.Sequential(*(_TCNBlock(maps, kernel, 2 ** i, dropout) for i in range(n_layers)))
+        self.out = nn.Conv1d(maps, n_classes, 1)
+        self.context = 3
+
+    def forward(self, x):
+        h = self.conv(x).squeeze(2)  # (b, maps, t)
+        return self.out(self.tcn(h))
+
+    def infer(self, x):
+        """One pass over the whole input (the dilated layers see the whole file)."""
+        return self(x)
+
+
 class FrameEnsemble(_FrameNet):
     """``n_members`` networks of one kind, each from its own initialisation; the ensemble's
     logits are the mean of theirs.
@@ -291,5 +354,5 @@ class FrameEnsemble(_FrameNet):
         return torch.stack([m.infer(x) for m in self.members]).mean(dim=0)
 
 
-_MEMBERS = {cls.NAME: cls for cls in (OnsetCNN, DrumCRNN, PitchCNN)}
+_MEMBERS = {cls.NAME: cls for cls in (OnsetCNN, DrumCRNN, PitchCNN, BeatTCN)}
 FRAME_NETWORKS = {**_MEMBERS, FrameEnsemble.NAME: FrameEnsemble}

@@ -5,6 +5,8 @@
 from . import onsets  # noqa: F401, I001
 from . import drums  # noqa: F401
 from . import pitch  # noqa: F401
-from .base import FRAME_TASKS, EventTask, FrameTask, get_task, register
+from . import beats  # noqa: F401
+from .base import FRAME_TASKS, TASK_VIEWS, EventTask, FrameTask, TaskView, detect_names, get_output, get_task, register, register_view
 
-__all__ = ["FRAME_TASKS", "FrameTask", "EventTask", "get_task", "register"]
+__all__ = ["FRAME_TASKS", "TASK_VIEWS", "FrameTask", "EventTask", "TaskView", "get_task", "get_output", "detect_names", "register",
+           "register_view"]

@@ -35,10 +35,13 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["FrameTask", "EventTask", "FRAME_TASKS", "register", "get_task"]
+__all__ = ["FrameTask", "EventTask", "TaskView", "FRAME_TASKS", "TASK_VIEWS", "register", "register_view", "get_task",
+           "get_output", "detect_names"]
 
 #: name -> task object, in the order of registration.
 FRAME_TASKS = {}
+#: name -> view object: another ``detect`` name for a part of a task's result.
+TASK_VIEWS = {}
 
 
 def register(cls):
@@ -48,6 +51,32 @@ def register(cls):
         raise ValueError(f"frame task {task.name!r} is registered twice")
     FRAME_TASKS[task.name] = task
     return cls
+
+
+def register_view(cls):
+    """Class decorator: register one instance of a :class:`TaskView` subclass under its ``name``."""
+    view = cls()
+    if view.name in FRAME_TASKS or view.name in TASK_VIEWS:
+        raise ValueError(f"detect name {view.name!r} is registered twice")
+    if view.task not in FRAME_TASKS:
+        raise ValueError(f"view {view.name!r} names task {view.task!r}, which is not registered (register it first)")
+    TASK_VIEWS[view.name] = view
+    return cls
+
+
+def detect_names():
+    """Every name ``mirlearn detect`` and :func:`mirlearn.detect` take: the tasks, then the views."""
+    return [*FRAME_TASKS, *TASK_VIEWS]
+
+
+def get_output(name):
+    """The task or view that ``detect NAME`` writes, or a clear error naming the known ones."""
+    if name in TASK_VIEWS:
+        return TASK_VIEWS[name]
+    try:
+        return FRAME_TASKS[name]
+    except (KeyError, TypeError):
+        raise ParameterError(f"task must be one of {', '.join(detect_names())}, got {name!r}") from None
 
 
 def get_task(name):
@@ -178,12 +207,58 @@ class FrameTask:
         """What :func:`mirlearn.detect` returns for a result."""
         return result
 
+    @property
+    def model_task(self):
+        """The task whose model makes this output (itself; a view's parent)."""
+        return self.name
+
+    def prefilter(self, y, sr):
+        """The result of audio the task answers without its model (e.g. too short or
+        silent for beats), or None to run the model."""
+        return None
+
+    def result_warning(self, result, duration):
+        """Why a result of a file ``duration`` s long is empty, for a warning; None when it
+        is not (or when empty is an ordinary answer)."""
+        return None
+
     def plot(self, det, y, ax, axes, offset):
         """Draw the result over a spectrogram axis ``ax`` (``axes``: the figure's axes)."""
         raise NotImplementedError
 
     #: Rows of the ``mirlearn show --activations`` figure.
     plot_rows = 2
+
+
+class TaskView:
+    """Another ``detect`` name for part of a task's result, written in its own format (beats:
+    ``downbeats``, ``tempo``): it runs the :attr:`task`'s model and decoder; subclasses give
+    the output's name, formats and writer."""
+
+    name = ""
+    #: The registered task whose model and decoder make the result.
+    task = ""
+    output_suffix = ""
+    formats = ("txt", "csv")
+    why_not = {}
+    unit = "events"
+    output_path = FrameTask.output_path
+
+    def __repr__(self):
+        return f"<view {self.name} of frame task {self.task}>"
+
+    @property
+    def model_task(self):
+        return self.task
+
+    def write(self, result, path, fmt, duration):
+        raise NotImplementedError
+
+    def api_result(self, result):
+        raise NotImplementedError
+
+    def result_warning(self, result, duration):
+        return FRAME_TASKS[self.task].result_warning(result, duration)
 
 
 class EventTask(FrameTask):
