@@ -10,13 +10,19 @@ Methods scored on each fold's test songs:
   onset-strength autocorrelation (`tempo_candidates`, T1). Nothing is fitted, so its folds
   only group the songs as the learned methods' folds will.
 
+* `beat_tcn + hmm`, `beat_tcn + peaks`: the shipped recipe's 4-fold CV on the same folds
+  (`python bench/pretrained.py --task beats`, configs/pretrained/beats.yaml: beat_tcn on the
+  training songs plus 60 synthetic songs, the bar-pointer HMM or peak picking, each tuned on
+  validation songs carved from the training songs), read from the results file that command
+  writes, bench/results/beats-tcn.json; per song where the run kept per-file scores (HMM).
+
 Metrics (mirlearn.evaluation.beats, mir_eval underneath): beat F-measure (±70 ms), CMLt,
 AMLt, P-score, Cemgil, Information Gain, downbeat F (methods that give downbeats), tempo
 Acc1 (±4 %) and Acc2 (octave errors allowed) against 60 / the median annotated inter-beat
 interval; beats before 5 s are not scored. Per fold: the mean over its songs; then mean ± std
 over the 4 folds. Writes bench/results/beats.json (per song and per fold).
 
-    python bench/beats.py [--methods dp]
+    python bench/beats.py [--methods dp,tcn]
 """
 
 from __future__ import annotations
@@ -62,7 +68,27 @@ def run_dp(y, sr):
     return beats, None, float(tempi[0]) if len(tempi) else 0.0
 
 
-METHODS = {"dp": run_dp}
+METHODS = {"dp": run_dp, "tcn": None}
+TCN_RESULTS = ROOT / "bench" / "results" / "beats-tcn.json"
+
+
+def tcn_rows(data):
+    """The rows of the shipped recipe's cross-validation (bench/pretrained.py --task beats)."""
+    m = json.loads(TCN_RESULTS.read_text())
+    fold_of = {s[0]: s[5] for s in data}
+    out = []
+    for name, get in (("beat_tcn + hmm", lambda f: f), ("beat_tcn + peaks", lambda f: f["peaks"])):
+        folds = [{k: get(f).get(k) for k in METRICS} for f in m["folds"]]
+        per_song = []
+        if name.endswith("hmm"):
+            for f in m["folds"]:
+                for path, sc in f["per_file"].items():
+                    song = Path(path).stem
+                    per_song.append({**{k: sc.get(k) for k in METRICS}, "song": song, "fold": fold_of[song]})
+        summary = {k: (None if folds[0][k] is None else mean_std([f[k] for f in folds])) for k in METRICS}
+        out.append(dict(method=name, per_song=sorted(per_song, key=lambda x: x["song"]), folds=folds, summary=summary,
+                        source=str(TCN_RESULTS.relative_to(ROOT))))
+    return out
 
 
 def main():
@@ -71,6 +97,8 @@ def main():
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "beats.json")
     args = ap.parse_args()
     methods = args.methods.split(",")
+    if "tcn" in methods and not TCN_RESULTS.is_file():
+        sys.exit(f"--methods tcn reads {TCN_RESULTS}: run 'python bench/pretrained.py --task beats' first")
     unknown = set(methods) - set(METHODS)
     if unknown:
         sys.exit(f"--methods: unknown {sorted(unknown)}; one of {sorted(METHODS)}")
@@ -82,6 +110,11 @@ def main():
     print("|---|" + "---:|" * len(METRICS))
     results = []
     for m in methods:
+        if m == "tcn":
+            for r in tcn_rows(data):
+                results.append(r)
+                print(f"| {r['method']} | " + " | ".join("—" if r["summary"][k] is None else r["summary"][k] for k in METRICS) + " |")
+            continue
         per_song = []
         for song, y, sr, t, pos, fold in data:
             beats, down, bpm = METHODS[m](y, sr)

@@ -1,5 +1,5 @@
 """Detection speed on one CPU core: the shipped models and our baselines against librosa's
-onset_detect and pyin, on the same decoded audio, side by side in one run.
+onset_detect, pyin, beat_track and tempo, on the same decoded audio, side by side in one run.
 
 × real time = seconds of audio / seconds of computation (decoding the file is left out for
 every method; resampling to the method's rate is included). One core: BLAS/OpenMP pools and
@@ -36,6 +36,11 @@ def timed(fn, repeat):
         fn()
         ts.append(time.perf_counter() - t0)
     return float(np.median(ts))
+
+
+def _beat_files():
+    """Full mixtures for the beat trackers: the madmom clips and the GTZAN clips (30 s songs)."""
+    return [SHARED / "madmom-clips" / "stereo_sample.flac", *sorted((SHARED / "gtzan-mini-dev").rglob("*.00000.*"))[:4]]
 
 
 def main():
@@ -91,8 +96,17 @@ def main():
     bench("pitch: librosa pyin (22050 Hz)", pi,
           lambda y, sr: librosa.pyin(librosa.resample(y, orig_sr=sr, target_sr=22050), sr=22050, fmin=65, fmax=2093,
                                      frame_length=2048, hop_length=256))
+    be = [(resample(y, orig_sr=sr, target_sr=22050), 22050) for y, sr in audio(_beat_files())]
+    det_be = resolve_detector("beats")
+    dp_be = resolve_detector("beats", method="dp")
+    bench("beats: mirlearn shipped beat_tcn + HMM (beats, downbeats, tempo)", be, lambda y, sr: run_detector(det_be, y))
+    bench("beats: mirlearn beat_tcn activations only", be, lambda y, sr: det_be.activations(y))
+    bench("beats: mirlearn dp (beats, tempo)", be, lambda y, sr: run_detector(dp_be, y))
+    bench("beats: librosa beat_track (22050 Hz)", be, lambda y, sr: librosa.beat.beat_track(y=y, sr=sr, units="time"))
+    bench("tempo: librosa feature.tempo (22050 Hz)", be, lambda y, sr: librosa.feature.tempo(y=y, sr=sr))
     meta = dict(command="python bench/detection.py " + " ".join(sys.argv[1:]), machine=f"{platform.machine()}, {os.cpu_count()} cores, run on 1",
-                date=str(date.today()), files={"onsets": len(onset_files), "drums": len(drum_files), "pitch": len(pitch_files)},
+                date=str(date.today()), files={"onsets": len(onset_files), "drums": len(drum_files), "pitch": len(pitch_files),
+                                              "beats": len(_beat_files())},
                 versions={"librosa": librosa.__version__, "torch": str(torch.__version__)})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"meta": meta, "results": rows}, indent=1) + "\n")

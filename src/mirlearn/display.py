@@ -153,7 +153,7 @@ def _detector_for(spec):
                          f"({', '.join(m for ms in METHODS.values() for m in ms)})")
 
 
-def show_activations(path, *, detector, out, offset=0.0, duration=None):
+def show_activations(path, *, detector, out, offset=0.0, duration=None, reference=None):
     """Figure of a file's frame activations and the events picked from them (onsets,
     drums), or its f0 track (pitch), over the spectrogram.
 
@@ -161,7 +161,9 @@ def show_activations(path, *, detector, out, offset=0.0, duration=None):
     ----------
     detector : str
         A run directory (or bundle folder), a task name (the shipped model) or a method name
-        (``superflux``, ``spectral_flux``, ``pyin``).
+        (``superflux``, ``spectral_flux``, ``pyin``, ``dp``).
+    reference : path-like, optional
+        An annotation of the task (read as training reads it), drawn dashed over both axes.
     """
     import matplotlib
 
@@ -180,6 +182,15 @@ def show_activations(path, *, detector, out, offset=0.0, duration=None):
     ax = axes[0, 0]
     specshow_feature(S, feature="logmel", sr=sr, hop_length=512, ax=ax, offset=offset)
     t.plot(det, y, ax, axes, offset)
+    if reference is not None:
+        ref = t.reference(reference)
+        times = t.reference_times(ref) - offset
+        keep = times[(times >= 0) & (times <= len(y) / sr)]
+        for row in axes[:, 0]:
+            for x in keep:
+                row.axvline(offset + x, color="c", ls="--", lw=0.8, alpha=0.8)
+        ax.plot([], [], "c--", label="reference")
+        ax.legend(loc="upper right")
     ax.set_title(f"{Path(path).name}: {task} ({detector})")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

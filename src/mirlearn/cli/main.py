@@ -142,6 +142,8 @@ def build_parser():
                     help="instead of a feature, draw frame activations and the events picked from them (or the f0 track) "
                          f"over the spectrogram: a run directory, a task ({', '.join(FRAME_TASKS)}: the shipped model) or a "
                          f"method ({', '.join(m for t in FRAME_TASKS.values() for m in t.methods)})")
+    sh.add_argument("--reference", default=None, metavar="ANNOTATION",
+                    help="with --activations: also draw this annotation file (e.g. a .beats or .onsets file), dashed")
     sh.add_argument("--out", required=True, metavar="FIG.png", help="output image (.png, .pdf, .svg)")
     sh.add_argument("--sr", type=_sr, default=22050, help="sampling rate (default 22050, or 'native')")
     sh.add_argument("--offset", type=float, default=0.0, help="start time in seconds")
@@ -573,7 +575,8 @@ def _cmd_show(args):
     from ..display import show_activations, show_file
 
     if args.activations:
-        path = show_activations(args.audio, detector=args.activations, out=args.out, offset=args.offset, duration=args.duration)
+        path = show_activations(args.audio, detector=args.activations, out=args.out, offset=args.offset, duration=args.duration,
+                                reference=args.reference)
         print(f"wrote {path}")
         return 0
     path = show_file(

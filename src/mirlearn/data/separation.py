@@ -310,6 +310,21 @@ def _song_parts(rng, seconds, meter=4):
     return bpm, bass, chords, melody
 
 
+def _song_synth(what, soundfont, kits, sr):
+    """``(synth, soundfont id, kits)`` for rendering songs, or a clear error naming the
+    Debian package that is missing."""
+    tinysoundfont = require_tinysoundfont(what)
+    from .drumkits import default_kits
+
+    if not Path(soundfont).is_file():
+        raise ParameterError(f"SoundFont {str(soundfont)!r} does not exist (Debian: apt-get install fluid-soundfont-gm)")
+    kits = [Path(k) for k in (default_kits() if kits is None else kits)]
+    if not kits:
+        raise ParameterError("no usable drum kit (Debian: apt-get install hydrogen-data)")
+    synth = tinysoundfont.Synth(samplerate=sr)
+    return synth, synth.sfload(str(soundfont)), kits
+
+
 def render_songs(out, *, n_songs=8, seconds=20.0, sr=22050, soundfont="/usr/share/sounds/sf2/FluidR3_GM.sf2", kits=None,
                  seed=0, progress=True):
     """Synthetic songs as four stems, for separation training.
@@ -325,21 +340,14 @@ def render_songs(out, *, n_songs=8, seconds=20.0, sr=22050, soundfont="/usr/shar
     Writes ``OUT/synth_NNN/{drums,bass,vocals,other}.wav`` (a separation dataset folder:
     :func:`load_separation` reads it) and returns ``OUT``.
     """
-    tinysoundfont = require_tinysoundfont("render_songs")
     import soundfile as sf
     from tqdm.auto import tqdm
 
-    from .drumkits import _pattern, _play, default_kits, load_kit
+    from .drumkits import _pattern, _play, load_kit
 
-    if not Path(soundfont).is_file():
-        raise ParameterError(f"SoundFont {str(soundfont)!r} does not exist (Debian: apt-get install fluid-soundfont-gm)")
-    kits = [Path(k) for k in (default_kits() if kits is None else kits)]
-    if not kits:
-        raise ParameterError("no usable drum kit (Debian: apt-get install hydrogen-data)")
+    synth, sfid, kits = _song_synth("render_songs", soundfont, kits, sr)
     out = Path(out)
     rng = np.random.default_rng(seed)
-    synth = tinysoundfont.Synth(samplerate=sr)
-    sfid = synth.sfload(str(soundfont))
     loaded = {}
     for k in tqdm(range(n_songs), desc="render songs", disable=not progress):
         kit = kits[k % len(kits)]
@@ -380,27 +388,20 @@ def render_beat_songs(out, *, n_songs=40, seconds=30.0, sr=22050, soundfont="/us
     pathlib.Path
         The manifest.
     """
-    tinysoundfont = require_tinysoundfont("render_beat_songs")
     import soundfile as sf
     from tqdm.auto import tqdm
 
     from ..annotations import write_beats
     from ..fileio import write_csv
-    from .drumkits import _pattern, _play, default_kits, load_kit
+    from .drumkits import _pattern, _play, load_kit
 
-    if not Path(soundfont).is_file():
-        raise ParameterError(f"SoundFont {str(soundfont)!r} does not exist (Debian: apt-get install fluid-soundfont-gm)")
-    kits = [Path(k) for k in (default_kits() if kits is None else kits)]
-    if not kits:
-        raise ParameterError("no usable drum kit (Debian: apt-get install hydrogen-data)")
+    synth, sfid, kits = _song_synth("render_beat_songs", soundfont, kits, sr)
     meters = [int(m) for m in meters]
     if not meters or any(m < 2 or m > 12 for m in meters):
         raise ParameterError(f"meters must be beats per bar from 2 to 12, got {meters!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    synth = tinysoundfont.Synth(samplerate=sr)
-    sfid = synth.sfload(str(soundfont))
     loaded, rows = {}, {"path": [], "annotation": [], "split": [], "group": []}
     for k in tqdm(range(n_songs), desc="render beat songs", disable=not progress):
         kit = kits[k % len(kits)]

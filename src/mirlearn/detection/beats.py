@@ -238,9 +238,11 @@ def comb_tempo(activation, *, fps, n_tempi=2, min_bpm=40.0, max_bpm=250.0, alpha
         return np.zeros(0), np.zeros(0)
     out = np.empty((len(taus), len(a)))
     for i, tau in enumerate(taus):
-        den = np.zeros(tau + 1)
-        den[0], den[tau] = 1.0, -alpha
-        out[i] = lfilter([1.0], den, a)
+        # y[t] = x[t] + alpha y[t - tau]: a first-order recursion down each column of the
+        # signal cut into rows of tau frames
+        n = -(-len(a) // tau) * tau
+        x = np.pad(a, (0, n - len(a))).reshape(-1, tau)
+        out[i] = lfilter([1.0], [1.0, -alpha], x, axis=0).ravel()[: len(a)]
     hist = np.bincount(out.argmax(axis=0), weights=out.max(axis=0), minlength=len(taus))
     width = 2 * int(round(smooth * len(taus) / 2)) + 1  # odd: centred, no shift
     if width > 1:
@@ -415,55 +417,80 @@ def _tempo_intervals(fps, min_bpm, max_bpm, n_tempi):
     return np.unique(np.round(np.exp(np.linspace(np.log(lo), np.log(hi), n_tempi))).astype(int))
 
 
-def _viterbi_bar(obs_none, obs_beat, obs_down, *, intervals, beats_per_bar, transition_lambda, observation_lambda):
-    """Viterbi through one meter's bar-pointer states; returns (log probability, per-frame
-    (tempo index, position in the bar))."""
+def _viterbi_bar(obs_none, obs_beat, obs_down, *, intervals, meters, transition_lambda, observation_lambda):
+    """Viterbi through the bar-pointer states of every meter at once (one state space, in
+    which no path changes meter); returns per frame (tempo index, position in the bar, in a
+    beat region) and the meter of the best path.
+
+    Each state advances one frame per frame; the first frame of each beat is an entry whose
+    best predecessor is the last frame of the previous beat at any tempo (one decision per
+    entry row and tempo)."""
     n_frames = len(obs_none)
     n_t = len(intervals)
-    lengths = beats_per_bar * intervals
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    n_states = int(lengths.sum())
-    tempo_of = np.repeat(np.arange(n_t), lengths)
-    pos = np.arange(n_states) - offsets[tempo_of]
+    tempo_of, pos, meter_of, entry, exit_ = [], [], [], [], []
+    base = 0
+    for m in meters:
+        lengths = m * intervals
+        offsets = base + np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        t_idx = np.repeat(np.arange(n_t), lengths)
+        tempo_of.append(t_idx)
+        pos.append(np.arange(int(lengths.sum())) + base - offsets[t_idx])
+        meter_of.append(np.full(int(lengths.sum()), m))
+        # entries: the first frame of beat k of tempo j; exits: the last frame of beat k - 1 of tempo i
+        entry.append(offsets[None, :] + np.arange(m)[:, None] * intervals[None, :])
+        exit_.append(offsets[None, :] + ((np.arange(m)[:, None] - 1) % m + 1) * intervals[None, :] - 1)
+        base += int(lengths.sum())
+    tempo_of, pos, meter_of = np.concatenate(tempo_of), np.concatenate(pos), np.concatenate(meter_of)
+    entry, exit_ = np.concatenate(entry), np.concatenate(exit_)  # (rows, n_t)
+    n_states = base
     tau = intervals[tempo_of]
-    beat_phase = (pos % tau) / tau  # 0 at a beat, in beats
-    in_beat = beat_phase < 1.0 / observation_lambda
+    in_beat = (pos % tau) / tau < 1.0 / observation_lambda  # (0 at a beat, in beats)
     cls = np.where(in_beat & (pos < tau), 2, np.where(in_beat, 1, 0))  # 2: downbeat region, 1: other beats
-    # entries: the first frame of beat k of tempo j; exits: the last frame of beat k - 1 of tempo i
-    entry = offsets[None, :] + np.arange(beats_per_bar)[:, None] * intervals[None, :]  # (k, j)
-    exit_ = offsets[None, :] + ((np.arange(beats_per_bar)[:, None] - 1) % beats_per_bar + 1) * intervals[None, :] - 1
     ratio = intervals[None, :] / intervals[:, None]  # i -> j
     logT = -transition_lambda * np.abs(ratio - 1.0)
     logT -= np.log(np.exp(logT).sum(axis=1, keepdims=True))
     logT[logT < np.log(1e-12)] = -np.inf
-    back = np.empty((n_frames, beats_per_bar, n_t), dtype=np.int16)
+    # the tempi each tempo j can be entered from (a band around j), padded to one width
+    # with impossible ones: the search at each entry looks at the band only
+    allowed = np.isfinite(logT).T  # (j, i)
+    width = int(allowed.sum(axis=1).max())
+    nb = np.zeros((n_t, width), dtype=np.int64)
+    logTb = np.full((n_t, width), -np.inf)
+    for j in range(n_t):
+        i = np.flatnonzero(allowed[j])
+        nb[j, : len(i)], logTb[j, : len(i)] = i, logT[i, j]
+    exit_nb = exit_[:, nb]  # (rows, j, band): the exit state of each candidate predecessor
+    rows, cols = np.arange(len(entry))[:, None], np.arange(n_t)[None, :]
+    back = np.empty((n_frames, len(entry), n_t), dtype=np.int16)
     obs = np.stack([obs_none, obs_beat, obs_down], axis=1)  # (n_frames, 3)
     delta = np.full(n_states, -np.log(n_states)) + obs[0, cls]
-    for t in range(1, n_frames):
-        new = np.empty_like(delta)
-        new[1:] = delta[:-1]
-        cand = delta[exit_][:, :, None] + logT[None]  # (k, i, j)
-        best = np.argmax(cand, axis=1)  # (k, j)
-        back[t] = best
-        new[entry] = np.take_along_axis(cand, best[:, None, :], axis=1)[:, 0, :]
-        delta = new + obs[t, cls]
+    new = np.empty_like(delta)
+    block = 256  # observations of a block of frames gathered at once
+    for t0 in range(1, n_frames, block):
+        o = obs[t0:t0 + block][:, cls]
+        for t in range(t0, min(t0 + block, n_frames)):
+            new[1:] = delta[:-1]
+            cand = delta[exit_nb] + logTb  # (rows, j, band)
+            best = cand.argmax(axis=2)  # (rows, j)
+            back[t] = nb[cols, best]  # the predecessor tempo i
+            new[entry] = cand[rows, cols, best]
+            np.add(new, o[t - t0], out=delta)
     s = int(np.argmax(delta))
-    logp = float(delta[s])
     is_entry = np.zeros(n_states, dtype=bool)
     is_entry[entry.ravel()] = True
-    k_of = np.zeros(n_states, dtype=np.int64)
-    k_of[entry.ravel()] = np.repeat(np.arange(beats_per_bar), n_t)
+    row_of = np.zeros(n_states, dtype=np.int64)
+    row_of[entry.ravel()] = np.repeat(np.arange(len(entry)), n_t)
     path = np.empty(n_frames, dtype=np.int64)
     for t in range(n_frames - 1, -1, -1):
         path[t] = s
         if t == 0:
             break
         if is_entry[s]:
-            k, j = k_of[s], tempo_of[s]
-            s = int(exit_[k, back[t, k, j]])
+            r, j = row_of[s], tempo_of[s]
+            s = int(exit_[r, back[t, r, j]])
         else:
             s -= 1
-    return logp, tempo_of[path], pos[path], intervals, in_beat[path]
+    return tempo_of[path], pos[path], in_beat[path], int(meter_of[path[-1]])
 
 
 def bar_pointer_decode(beat, downbeat=None, *, fps, min_bpm=55.0, max_bpm=215.0, n_tempi=60, beats_per_bar=(3, 4),
@@ -557,14 +584,9 @@ def bar_pointer_decode(beat, downbeat=None, *, fps, min_bpm=55.0, max_bpm=215.0,
         o_none = np.log(np.maximum(1 - bb, eps) / (observation_lambda - 1))
         o_beat = np.log(np.maximum(bb * (1 - dd), eps))
         o_down = np.log(np.maximum(bb * dd, eps))
-    best = None
-    for m in meters:
-        res = _viterbi_bar(o_none, o_beat, o_down, intervals=intervals, beats_per_bar=m,
-                           transition_lambda=transition_lambda, observation_lambda=observation_lambda)
-        if best is None or res[0] > best[0]:
-            best = res + (m,)
-    _, tempo_idx, pos, ivals, in_beat = best[:5]
-    tau = ivals[tempo_idx]
+    tempo_idx, pos, in_beat, _ = _viterbi_bar(o_none, o_beat, o_down, intervals=intervals, meters=meters,
+                                              transition_lambda=transition_lambda, observation_lambda=observation_lambda)
+    tau = intervals[tempo_idx]
     # one beat per run of frames inside a beat region
     starts = np.flatnonzero(in_beat & ~np.concatenate([[False], in_beat[:-1]]))
     frames, numbers = [], []

@@ -207,6 +207,12 @@ def write_frame_report(out, metrics, *, postprocess=None, history=None, worst=10
     if folds:
         keys = [k for k in FRAME_KEYS.get(task, ()) if k in folds[0]]
         sections.append("<h2>Per fold</h2>" + _table(("fold", *keys), [(i, *(f"{f[k]:.4f}" for k in keys)) for i, f in enumerate(folds)]))
+    if parts and "peaks" in parts[0]:  # beats: the HMM and peak picking of the same activations
+        keys = [k for k in FRAME_KEYS.get(task, ()) if k in parts[0]["peaks"]]
+        sections.append("<h2>Bar-pointer HMM vs peak picking (same activations)</h2>"
+                        + _table(("part", *(f"{k} (HMM / peaks)" for k in keys)),
+                                 [(f"fold {i}" if folds else "test", *(f"{p[k]:.4f} / {p['peaks'][k]:.4f}" for k in keys))
+                                  for i, p in enumerate(parts)]))
     if postprocess:
         sections.append("<h2>Post-processing (chosen on validation data)</h2>"
                         + _table(("class", "parameters"), [(c, json.dumps(v)) if isinstance(v, dict) else (c, v) for c, v in postprocess.items()]))
@@ -215,6 +221,10 @@ def write_frame_report(out, metrics, *, postprocess=None, history=None, worst=10
     per_file = {}
     for p in parts:
         per_file.update(p.get("per_file") or {})
+    flat = [k for k in FRAME_KEYS.get(task, ()) if per_file and all(isinstance(v, dict) and k in v for v in per_file.values())]
+    if flat:
+        sections.append("<h2>Per test file</h2>" + _table(("file", *flat), [(Path(f).name, *(f"{v[k]:.4f}" for k in flat))
+                                                                          for f, v in sorted(per_file.items())]))
     if per_file:
         score = lambda v: v["f_measure"] if "f_measure" in v else (v.get("raw_pitch_accuracy") if "raw_pitch_accuracy" in v  # noqa: E731
                                                                   else float(np.mean([c["f_measure"] for c in v.values()])))

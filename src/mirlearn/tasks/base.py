@@ -136,6 +136,12 @@ class FrameTask:
             return A.read_jams(annotation, self.jams_namespace)
         return self.read_reference(annotation, duration=duration)
 
+    def reference_times(self, reference):
+        """The times (s) of a reference, to draw (``mirlearn show --reference``)."""
+        if isinstance(reference, tuple):
+            return np.asarray(reference[0], dtype=float)
+        return np.asarray(reference, dtype=float)
+
     def targets(self, reference, *, cfg, n_frames):
         """``(n_outputs, n_frames)`` training targets of a reference."""
         raise NotImplementedError

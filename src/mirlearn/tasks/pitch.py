@@ -50,6 +50,9 @@ class Pitch(FrameTask):
             return t, A.notes_to_f0(iv, p, times=t)
         return A.read_f0(annotation, duration=duration)
 
+    def reference_times(self, reference):
+        raise ParameterError("--reference draws event annotations (onsets, drums, beats); an f0 track is not drawn here")
+
     def targets(self, reference, *, cfg, n_frames):
         from ..data.frames import f0_frame_targets
 
