@@ -86,8 +86,44 @@ def env(tmp_path_factory):
     return dict(os.environ, MIRLEARN_CACHE=str(tmp_path_factory.mktemp("cache")))
 
 
-def cli(env, *args):
-    """Run ``mirlearn ARGS`` in a fresh process; a traceback on stderr fails the test."""
-    r = subprocess.run([sys.executable, "-m", "mirlearn", *map(str, args)], capture_output=True, text=True, env=env)
-    assert "Traceback" not in r.stderr, r.stderr
-    return r
+class CliResult:
+    """What :func:`cli` returns: ``returncode``, ``stdout``, ``stderr`` (as ``subprocess.run``)."""
+
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def cli(env, *args, fresh=False):
+    """Run ``mirlearn ARGS`` with the environment ``env``; a traceback fails the test.
+
+    In this process by default (``mirlearn.cli.main.main`` with stdout, stderr, the
+    environment and the warning filters swapped in and restored), which saves a torch and
+    Lightning import per call; ``fresh=True`` runs a new process, for what only a process
+    shows (its exit status after a crash, signals, import side effects)."""
+    import contextlib
+    import io
+    import signal
+    import warnings
+
+    if fresh:
+        r = subprocess.run([sys.executable, "-m", "mirlearn", *map(str, args)], capture_output=True, text=True, env=env)
+        assert "Traceback" not in r.stderr, r.stderr
+        return r
+    from mirlearn.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_term = dict(os.environ), signal.getsignal(signal.SIGTERM)
+    try:
+        os.environ.clear()
+        os.environ.update({k: str(v) for k, v in env.items()})
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+            warnings.simplefilter("default")  # each warning once per call, as in a fresh process
+            try:
+                rc = main([str(a) for a in args])
+            except SystemExit as exc:  # argparse's errors and --help
+                rc = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        signal.signal(signal.SIGTERM, saved_term)
+    return CliResult(rc, out.getvalue(), err.getvalue())

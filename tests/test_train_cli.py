@@ -302,7 +302,10 @@ def test_deep_training_prints_our_lines_and_warnings_and_no_lightning_chatter(ti
     manifest = tmp_path / "m.csv"  # an extra column: mirlearn warns that it is kept as metadata
     files = sorted((tiny / "classes").glob("*/*.wav"))
     manifest.write_text("path,label,take\n" + "".join(f"{f},{f.parent.name},1\n" for f in files))
-    r = cli(env, "train", "--data", manifest, "--model", "cnn", "--config", cfg, "--out", tmp_path / "run", "--accelerator", "cpu")
+    # a fresh process: Lightning's log handlers keep the stream of their first import, so only a process's own
+    # output shows all its chatter
+    r = cli(env, "train", "--data", manifest, "--model", "cnn", "--config", cfg, "--out", tmp_path / "run", "--accelerator", "cpu",
+            fresh=True)
     assert r.returncode == 0, r.stderr
     assert "warning: manifest" in r.stdout and "column(s) take kept as metadata" in r.stdout  # our own warning stays
     for chatter in ("GPU available", "TPU available", "Tip:", "litlogger", "LeafSpec", "Sanity Checking", "Epoch 0",

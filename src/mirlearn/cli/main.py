@@ -235,9 +235,9 @@ def build_parser():
     )
     tr.add_argument("--task", choices=[*FRAME_TASKS, "separation"], default=None,
                     help="a frame-level task: --data is a folder of audio with annotation files of the same stem "
-                         "(.onsets; MDB-style _class.txt or .drums; .f0.csv, .notes or .mid), or a manifest "
+                         "(.onsets; MDB-style _class.txt or .drums; .f0.csv, .notes or .mid; .beats), or a manifest "
                          "path,annotation[,split][,group][,fold]; --model defaults to the task's network "
-                         "(onset_cnn, drum_crnn, pitch_cnn); spectral_flux and superflux are onset baselines. "
+                         "(onset_cnn, drum_crnn, pitch_cnn, beat_tcn); spectral_flux and superflux are onset baselines. "
                          "separation: --data is a folder per song with one file per stem (drums.flac, bass.flac, ...) "
                          "or a manifest song,<stem>,...[,split][,group]; --model wave_u_net (default) or mask_unet")
     tr.add_argument("--data", metavar="PATH", help="folder of class folders, or a .csv/.tsv manifest")

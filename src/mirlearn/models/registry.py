@@ -113,6 +113,13 @@ MODELS = {
             "Kim, Salamon, Li & Bello, CREPE: a convolutional representation for pitch estimation, ICASSP 2018",
         ),
         ModelSpec(
+            "beat_tcn",
+            "frame",
+            "temporal convolutional network, beat and downbeat per frame, bar-pointer HMM decoding (--task beats)",
+            {"task": "beats"},
+            "Böck & Davies, Deconstruct, analyse, reconstruct: how to improve tempo, beat, and downbeat estimation, ISMIR 2020",
+        ),
+        ModelSpec(
             "wave_u_net",
             "separation",
             "Wave-U-Net on raw waveforms: valid convolutions, decimation, linear upsampling, difference output (--task separation)",
