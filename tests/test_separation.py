@@ -16,7 +16,7 @@ import soundfile as sf
 from mirlearn.data.separation import RemixChunks, SongChunks, load_separation, read_song, stem_order
 from mirlearn.errors import ParameterError
 
-from .conftest import DATA
+from .conftest import DATA, cli
 
 SR = 22050
 TIM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
@@ -52,8 +52,9 @@ def songs_dir(tmp_path_factory):
     return root
 
 
-def _run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "mirlearn", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+def _run(*args):
+    """``mirlearn ARGS`` in this process (conftest.cli)."""
+    return cli(dict(os.environ), *args)
 
 
 # -- data ---------------------------------------------------------------------------------
