@@ -12,7 +12,10 @@ in OUT/logs/, the screen gets one line per stage):
    drums: MusicDelta_SpeedMetal, a test song of the drum model; pitch: madmom's polyphonic
    piano clip, real audio for a model trained on renders), scored against their annotations,
    with a figure of each;
-3. note level: instruments across sample sources, trained on notes rendered from FluidR3 and
+3. beats: the shipped beat model on madmom's annotated clip (in none of its training or
+   selection), beats and downbeats scored against sample.beats, tempo, and a figure with the
+   annotation drawn over it;
+4. note level: instruments across sample sources, trained on notes rendered from FluidR3 and
    tested on TimGM6mb's independent samples: an SVM on summarised features and a CNN.
 
 A second run replaces the first's runs (--overwrite); the feature cache is kept.
@@ -38,6 +41,8 @@ DRUM_CLIP = "mdb-drums-dev/audio/MusicDelta_SpeedMetal_Drum.wav"
 DRUM_ANN = "mdb-drums-dev/annotations/class/MusicDelta_SpeedMetal_class.txt"
 PIANO_CLIP = "madmom-clips/stereo_sample.flac"
 PIANO_NOTES = "madmom-clips/stereo_sample.notes"
+BEAT_CLIP = "madmom-clips/sample.wav"
+BEAT_ANN = "madmom-clips/sample.beats"
 
 
 class Demo:
@@ -112,6 +117,29 @@ def frames(d, data):
     return figures
 
 
+def beats(d, data):
+    import csv
+
+    import numpy as np
+
+    from mirlearn.annotations import downbeats, read_beats
+    from mirlearn.evaluation.beats import evaluate_beats
+
+    t0 = time.time()
+    out = d.out / "beats"
+    for name in ("beats", "tempo"):
+        d.run("beats", "detect", name, data / BEAT_CLIP, "--out", out, "--no-progress")
+    fig = out / "beats.png"
+    d.run("beats", "show", data / BEAT_CLIP, "--activations", "beats", "--reference", data / BEAT_ANN, "--out", fig)
+    ref, est = read_beats(data / BEAT_ANN), read_beats(out / "sample.beats")
+    s = evaluate_beats(ref[0], est[0], min_beat_time=0.0)
+    tempo = next(csv.DictReader(open(out / "sample.tempo.csv")), {}).get("tempo", "none")
+    n_down = len(downbeats(*est)) if len(est[0]) and not np.isnan(est[1]).all() else 0
+    d.stage("beats", f"shipped model, madmom's clip (outside its training): beat F {s['f_measure']:.2f} ({len(est[0])} beats, "
+            f"{n_down} downbeats; {len(ref[0])} annotated), tempo {tempo} BPM (annotated {60 / float(np.median(np.diff(ref[0]))):.0f})", t0)
+    return [fig]
+
+
 def notes(d):
     t0 = time.time()
     nd = d.out / "notes"
@@ -135,13 +163,15 @@ def main():
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     args = ap.parse_args()
     missing = [p for p in (args.data / "gtzan-mini-dev", args.data / ONSET_CLIP, args.data / DRUM_CLIP, args.data / PIANO_CLIP,
+                           args.data / BEAT_CLIP,
                            Path(SF_FLUID), Path(SF_TIM)) if not p.exists()]
     if missing:
         sys.exit(f"demo: missing {', '.join(map(str, missing))} (../shared/data beside the repository; make soundfonts)")
-    d = Demo(args.out, 5)
+    d = Demo(args.out, 6)
     print(f"mirlearn demo -> {args.out} (every command and its output: {d.logs}/)", flush=True)
     reports = genre(d, args.data)
     figures = frames(d, args.data)
+    figures += beats(d, args.data)
     reports += notes(d)
     print("how each number is measured, over seeds and on real recordings: docs/benchmarks.md")
     print("reports: " + " ".join(map(str, reports)))

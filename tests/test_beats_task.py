@@ -258,3 +258,55 @@ def test_madmom_sample_beats_are_readable_training_data():
     t, p = read_beats(DATA / "madmom-clips" / "sample.beats")
     Y = get_task("beats").targets((t, p), cfg=dict(features=dict(fps=50), widen=0, widen_weight=0.5), n_frames=140)
     assert Y[0].sum() == 4 and Y[1].sum() == 1
+
+
+def test_show_draws_a_reference_annotation_and_pitch_refuses_one(tmp_path, capsys):
+    rc, out, err = run(capsys, "show", DATA / "madmom-clips" / "sample.wav", "--activations", "dp", "--reference",
+                       DATA / "madmom-clips" / "sample.beats", "--out", tmp_path / "dp.png")
+    assert rc == 0, err
+    assert (tmp_path / "dp.png").stat().st_size > 10_000
+    with pytest.raises(ParameterError, match="f0 track"):
+        get_task("pitch").reference_times((np.zeros(3), np.zeros(3)))
+
+
+# the shipped model ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unseen_songs(tmp_path_factory):
+    """Songs the shipped model never heard: rendered from TimGM6mb (its training songs are
+    FluidR3_GM renders, seed 0) with another seed, one in 3/4 and one in 4/4."""
+    from mirlearn.data.separation import render_beat_songs
+
+    if not TIM.is_file():
+        pytest.fail("Debian timgm6mb-soundfont is needed (make test installs it)")
+    root = tmp_path_factory.mktemp("unseen")
+    songs = []
+    for meter in (3, 4):
+        man = render_beat_songs(root / str(meter), n_songs=1, seconds=20.0, soundfont=TIM, meters=(meter,), seed=1234, progress=False)
+        songs.append((man.parent / "synth_000.wav", read_beats(man.parent / "synth_000.beats")))
+    return songs
+
+
+def test_shipped_beat_model_tracks_beats_and_downbeats_of_songs_it_never_heard(unseen_songs):
+    from mirlearn.evaluation.beats import evaluate_beats
+
+    for wav, (t, p) in unseen_songs:
+        y, sr = sf.read(wav, dtype="float32")
+        est = mirlearn.detect(y, sr, task="beats")
+        validate_beats(est[:, 0], est[:, 1])
+        assert evaluate_beats(t, est[:, 0])["f_measure"] >= 0.8, wav
+        tempi = mirlearn.detect(y, sr, task="tempo")
+        bpm = 60 / np.median(np.diff(t))
+        assert np.abs(np.subtract.outer(tempi[:, 0] / bpm, [0.5, 1.0, 2.0])).min() < 0.04  # Acc2 of the top two
+
+
+def test_detect_beats_with_the_shipped_model_on_a_real_clip_it_never_heard(tmp_path, capsys):
+    """madmom's sample.wav is in none of the beat model's training or selection (MDB mixtures and
+    renders): its 4 annotated beats and the downbeat (measured: every beat within 25 ms)."""
+    rc, out, err = run(capsys, "detect", "beats", DATA / "madmom-clips" / "sample.wav", "--out", tmp_path, "--no-progress")
+    assert rc == 0, err
+    t, p = read_beats(tmp_path / "sample.beats")
+    ref, ref_p = read_beats(DATA / "madmom-clips" / "sample.beats")
+    assert len(t) == len(ref) and np.abs(t - ref).max() < 0.07
+    assert p.tolist() == ref_p.tolist()

@@ -65,8 +65,14 @@ def test_beats_table_is_its_results_file():
         for k in metrics:
             if r["summary"][k] is not None:
                 assert r["summary"][k] == _mean_std([f[k] for f in r["folds"]])
-                assert [f[k] for f in r["folds"]] == pytest.approx(
-                    [np.mean([s[k] for s in r["per_song"] if s["fold"] == i]) for i in range(len(r["folds"]))])
+                if r["per_song"]:  # (the network's per-song scores are kept to 4 decimals by its run)
+                    assert [f[k] for f in r["folds"]] == pytest.approx(
+                        [np.mean([s[k] for s in r["per_song"] if s["fold"] == i]) for i in range(len(r["folds"]))], abs=1e-4)
+    for r in results["results"]:
+        if r.get("source"):  # rows read from another results file: the same numbers as that file's folds
+            folds = json.loads((ROOT / r["source"]).read_text())["folds"]
+            get = (lambda f: f["peaks"]) if r["method"].endswith("peaks") else (lambda f: f)
+            assert [x["f_measure"] for x in r["folds"]] == [get(f)["f_measure"] for f in folds]
     dp = next(r for r in results["results"] if r["method"] == "dp")
     per_song = [line for line in section.splitlines() if line.startswith("| MusicDelta")]
     assert per_song == [f"| {x['song']} | {x['fold']} | {x['f_measure']:.3f} | {x['cmlt']:.3f} | {x['amlt']:.3f} | "

@@ -17,6 +17,7 @@ TERMS = {
     "separation": "CC BY-NC-SA 4.0 (non-commercial",
     "instrument": "GPL-2",
     "pitch": "MIT",
+    "beats": "CC BY-NC-SA 4.0 (non-commercial",
 }
 
 
@@ -41,7 +42,7 @@ def test_readme_states_the_weights_terms_before_the_set_up():
 
 #: task -> the SPDX term of its weights in the package's licence expression
 SPDX = {"onsets": "LicenseRef-Boeck-Onsets-Research-Only", "drums": "CC-BY-NC-SA-4.0", "separation": "CC-BY-NC-SA-4.0",
-        "instrument": "GPL-2.0-only", "pitch": "MIT"}
+        "instrument": "GPL-2.0-only", "pitch": "MIT", "beats": "CC-BY-NC-SA-4.0"}
 
 
 def test_package_metadata_does_not_present_the_weights_as_isc():
@@ -80,6 +81,8 @@ def _headline(task):
 
     if task == "onsets":
         return load("onsets.json")["onset_cnn (bce)"]["f_measure"]
+    if task == "beats":
+        return _mean_std([f["f_measure"] for f in json.loads((RESULTS / "beats-tcn.json").read_text())["folds"]])
     if task == "drums":
         return load("drums-30x32.json")["real+synthetic seed 0"]["all"]["f_measure"]
     if task == "separation":
