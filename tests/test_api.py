@@ -149,7 +149,7 @@ def test_bad_model_names_and_tasks_are_refused_clearly(tmp_path):
     with pytest.raises(BundleError, match="neither a run directory"):
         mirlearn.load_model(tmp_path / "nothing-here")
     with pytest.raises(ParameterError, match="task must be one of"):
-        mirlearn.detect(np.zeros(22050, np.float32), 22050, task="beats")
+        mirlearn.detect(np.zeros(22050, np.float32), 22050, task="chords")
     with pytest.raises(ParameterError, match="not a drums model"):
         mirlearn.detect(np.zeros(22050, np.float32), 22050, task="drums", model=shipped_model_dir("onsets"))
     with pytest.raises(ParameterError, match="stems"):

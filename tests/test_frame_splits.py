@@ -69,7 +69,7 @@ def test_unknown_config_keys_are_errors():
     with pytest.raises(ValueError, match="unknown feature parameter"):
         resolve_frame_config("onsets", {"features": {"n_mel": 40}})
     with pytest.raises(ValueError, match="--task must be one of"):
-        resolve_frame_config("beats", {})
+        resolve_frame_config("chords", {})
 
 
 def test_augment_keys_are_checked():
