@@ -87,6 +87,22 @@ def get_task(name):
         raise ParameterError(f"task must be one of {', '.join(FRAME_TASKS)}, got {name!r}") from None
 
 
+def write_times(path, times, fmt, duration=None):
+    """Event times as ``fmt``: ``txt`` a time per line (mir_eval.io), ``csv`` with a ``time``
+    header, ``jams`` an ``onset`` annotation; returns their count."""
+    from .. import annotations as A
+    from ..fileio import atomic_write_text
+
+    t = np.asarray(times, dtype=float)
+    if fmt == "jams":
+        A.write_jams(path, "events", t, duration=duration)
+    elif fmt == "csv":
+        atomic_write_text(path, "time\n" + "".join(f"{x:.6f}\n" for x in t))
+    else:
+        A.write_events(path, t)
+    return len(t)
+
+
 class FrameTask:
     """The parts of a frame-level task; subclasses fill them in."""
 

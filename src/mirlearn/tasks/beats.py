@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import FrameTask, TaskView, register, register_view
+from .base import FrameTask, TaskView, register, register_view, write_times
 
 #: Peak-picking grid of the ``peaks`` decoder (beats are at least ~0.28 s apart at 215 BPM).
 BEAT_GRID = dict(threshold=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6], pre_max=[0.1, 0.2], post_max=[0.1, 0.2], pre_avg=[0.0],
@@ -278,15 +278,7 @@ class Downbeats(TaskView):
         return t[p == 1] if len(t) else np.zeros(0)
 
     def write(self, result, path, fmt, duration):
-        from .. import annotations as A
-        from ..fileio import atomic_write_text
-
-        t = self.select(result)
-        if fmt == "csv":
-            atomic_write_text(path, "time\n" + "".join(f"{x:.6f}\n" for x in t))
-        else:
-            A.write_events(path, t)
-        return len(t)
+        return write_times(path, self.select(result), fmt, duration)
 
     def api_result(self, result):
         return self.select(result)

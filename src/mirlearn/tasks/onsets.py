@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import EventTask, register
+from .base import EventTask, register, write_times
 
 
 @register
@@ -54,17 +54,7 @@ class Onsets(EventTask):
         return m, per_file
 
     def write(self, result, path, fmt, duration):
-        from .. import annotations as A
-        from ..fileio import atomic_write_text
-
-        t = np.asarray(result["onset"])
-        if fmt == "jams":
-            A.write_jams(path, "events", t, duration=duration)
-        elif fmt == "csv":
-            atomic_write_text(path, "time\n" + "".join(f"{x:.6f}\n" for x in t))
-        else:
-            A.write_events(path, t)
-        return len(t)
+        return write_times(path, result["onset"], fmt, duration)
 
     def api_result(self, result):
         return np.asarray(result["onset"], dtype=float)
