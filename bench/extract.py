@@ -17,7 +17,8 @@ and standard deviation of each feature row over time, and write one table row pe
 
 Everything is timed as wall clock from process start to exit, interpreter start-up and
 imports included. The methods alternate within each repeat; the table reports the median
-over repeats, and the ratios of medians.
+over repeats, and the ratios of medians. Written to bench/results/extract.json (``--json``),
+which tests/test_benchmark_docs.py holds the docs' table to.
 """
 
 from __future__ import annotations
@@ -81,7 +82,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=here.parent / "shared" / "data" / "bock-onsets-dev")
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--json", type=Path, default=here / "bench" / "results" / "extract.json")
     args = ap.parse_args()
+    sys.path.insert(0, str(here / "bench"))
+    from _common import code_digest
     exts = {".wav", ".flac", ".ogg", ".mp3"}
     files = sorted(p.resolve() for p in args.data.rglob("*") if p.suffix.lower() in exts)
     if not files:
@@ -116,9 +120,12 @@ def main():
         import numpy as np
 
         med = {m: float(np.median(t)) for m, t in times.items()}
+        meta = dict(command="python bench/extract.py " + " ".join(sys.argv[1:]), code=code_digest(), date=time.strftime("%Y-%m-%d"),
+                    machine=platform.machine(), cores=os.cpu_count(), python=platform.python_version(), files=len(files),
+                    audio_minutes=round(seconds / 60, 1), repeats=args.repeats)
         print(f"# {len(files)} files ({seconds / 60:.1f} min of audio) from {args.data}; {platform.machine()}, "
               f"{os.cpu_count()} cores; python {platform.python_version()}; median of {args.repeats} repeat(s); "
-              f"{time.strftime('%Y-%m-%d')}\n")
+              f"{meta['date']}; code {meta['code']}\n")
         print("| method | seconds (median) | all runs | files per second | speed-up vs the librosa loop |")
         print("|---|---:|---|---:|---:|")
         base = med["librosa loop (1 process)"]
@@ -126,6 +133,13 @@ def main():
             runs = ", ".join(f"{t:.1f}" for t in times[m])
             print(f"| {m} | {med[m]:.1f} | {runs} | {len(files) / med[m]:.2f} | {base / med[m]:.2f}x |")
         print(f"\n2 workers against 1: {med['mirlearn extract --jobs 1'] / med['mirlearn extract --jobs 2']:.2f}x faster.")
+        import json
+
+        results = {m: {"median_s": round(med[m], 1), "runs_s": [round(t, 1) for t in times[m]],
+                       "files_per_s": round(len(files) / med[m], 2), "speedup": round(base / med[m], 2)} for m in methods}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
+        print(f"wrote {args.json}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -14,7 +14,9 @@ side by side, clip by clip:
 * the floor: the STFT alone (``librosa.stft`` and mirlearn's).
 
 It does so for the STFT-based bundle and for that bundle plus the CQT features, and checks
-that (c) agrees with (a). Results are printed as Markdown for docs/benchmarks.md.
+that (c) agrees with (a). Results are printed as Markdown for docs/benchmarks.md and written
+to bench/results/features.json (``--json``), which tests/test_benchmark_docs.py holds the
+docs' tables to.
 ``bench/extract.py`` times ``mirlearn extract`` end to end.
 """
 
@@ -118,13 +120,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/gtzan-mini-dev")
     ap.add_argument("--clips", type=int, default=50)
+    ap.add_argument("--json", type=Path, default=Path(__file__).resolve().parent / "results" / "features.json")
     args = ap.parse_args()
     files = sorted(args.data.glob("*/*.flac"))[: args.clips]
     if not files:
         sys.exit(f"no clips in {args.data}")
-    print(f"# {len(files)} clips from {args.data}; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores; python {platform.python_version()}, librosa {librosa.__version__}, "
-          f"mirlearn {mirlearn.__version__}; {time.strftime('%Y-%m-%d')}\n")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _common import code_digest
+
+    meta = dict(command="python bench/features.py " + " ".join(sys.argv[1:]), code=code_digest(), date=time.strftime("%Y-%m-%d"),
+                machine=platform.processor() or platform.machine(), cores=os.cpu_count(), python=platform.python_version(),
+                librosa=librosa.__version__, mirlearn=mirlearn.__version__, clips=len(files))
+    print(f"# {len(files)} clips from {args.data}; {meta['machine']}, {meta['cores']} cores; python {meta['python']}, "
+          f"librosa {meta['librosa']}, mirlearn {meta['mirlearn']}; {meta['date']}; code {meta['code']}\n")
 
     clips = [mirlearn.load(f) for f in files]
     methods = {
@@ -157,16 +165,21 @@ def main():
                     e[0], e[1] = max(e[0], err), max(e[1], err / scale)
 
     clip_s = np.mean([len(y) / sr for y, sr in clips])
+    results = {"bundles": {}, "errors": {k: {"max_abs": float(e), "max_rel": float(r)} for k, (e, r) in errors.items()},
+               "mean_clip_seconds": float(clip_s)}
     for cqt, title in ((False, "STFT-based bundle"), (True, "STFT bundle + CQT features (cqt, cqt_db, chroma_cqt)")):
         print(f"## {title}: {len(CQT_BUNDLE if cqt else STFT_BUNDLE)} features\n")
         print("| method | ms per clip (mean) | ms per clip (median) | speed-up vs (a) |")
         print("|---|---:|---:|---:|")
         base = np.mean(times[("(a) librosa, each function on y", cqt)])
+        rows = results["bundles"][title] = {}
         for m in methods:
             if m.startswith("floor") and cqt:
                 continue
             t = np.array(times[(m, cqt)])
-            print(f"| {m} | {1000 * t.mean():.1f} | {1000 * np.median(t):.1f} | {base / t.mean():.2f}x |")
+            rows[m] = {"mean_ms": round(1000 * t.mean(), 1), "median_ms": round(1000 * np.median(t), 1),
+                       "speedup": round(base / t.mean(), 2)}
+            print(f"| {m} | {rows[m]['mean_ms']:.1f} | {rows[m]['median_ms']:.1f} | {rows[m]['speedup']:.2f}x |")
         if not cqt:
             c = np.mean(times[("(c) mirlearn.extract", False)])
             f = np.mean(times[("floor: mirlearn STFT magnitude", False)])
@@ -181,6 +194,11 @@ def main():
     for k, (e, r) in errors.items():
         print(f"| {k} | {e:.3g} | {r:.2g} |")
     print()
+    import json
+
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
+    print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

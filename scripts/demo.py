@@ -136,7 +136,7 @@ def beats(d, data):
     tempo = next(csv.DictReader(open(out / "sample.tempo.csv")), {}).get("tempo", "none")
     n_down = len(downbeats(*est)) if len(est[0]) and not np.isnan(est[1]).all() else 0
     d.stage("beats", f"shipped model, madmom's clip (outside its training): beat F {s['f_measure']:.2f} ({len(est[0])} beats, "
-            f"{n_down} downbeats; {len(ref[0])} annotated), tempo {tempo} BPM (annotated {60 / float(np.median(np.diff(ref[0]))):.0f})", t0)
+            f"{n_down} downbeat(s); {len(ref[0])} beats annotated), tempo {tempo} BPM (annotated {60 / float(np.median(np.diff(ref[0]))):.0f})", t0)
     return [fig]
 
 

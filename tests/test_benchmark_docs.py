@@ -77,3 +77,32 @@ def test_beats_table_is_its_results_file():
     per_song = [line for line in section.splitlines() if line.startswith("| MusicDelta")]
     assert per_song == [f"| {x['song']} | {x['fold']} | {x['f_measure']:.3f} | {x['cmlt']:.3f} | {x['amlt']:.3f} | "
                         f"{x['tempo']:.1f} | {x['reference_tempo']:.1f} |" for x in dp["per_song"]]
+
+
+def test_feature_engine_tables_are_their_results_file():
+    results = json.loads((ROOT / "bench" / "results" / "features.json").read_text())
+    section = _section("## Feature engine against librosa")
+    assert results["meta"]["code"] in section and results["meta"]["date"] in section
+    rows = [line.strip() for line in section.splitlines() if line.strip().startswith("| ") and line.strip().endswith("x |")]
+    expected = [f"| {m} | {r['mean_ms']:.1f} | {r['median_ms']:.1f} | {r['speedup']:.2f}x |"
+                for bundle in results["results"]["bundles"].values() for m, r in bundle.items()]
+    assert rows == expected
+    errors = [line.strip() for line in section.splitlines() if line.strip().startswith("| ") and line.count("|") == 4
+              and not line.strip().startswith(("| feature", "|---"))]
+    assert errors == [f"| {k} | {e['max_abs']:.3g} | {e['max_rel']:.2g} |" for k, e in results["results"]["errors"].items()]
+    # the ratios are of the means printed beside them
+    for bundle in results["results"]["bundles"].values():
+        base = bundle["(a) librosa, each function on y"]["mean_ms"]
+        assert all(abs(r["speedup"] - base / r["mean_ms"]) < 0.02 * r["speedup"] for r in bundle.values())
+
+
+def test_extract_table_is_its_results_file():
+    results = json.loads((ROOT / "bench" / "results" / "extract.json").read_text())
+    section = _section("## `mirlearn extract` end to end against a plain librosa loop")
+    assert results["meta"]["code"] in section and results["meta"]["date"] in section
+    rows = [line.strip() for line in section.splitlines() if line.strip().startswith(("| librosa", "| mirlearn"))]
+    expected = [f"| {m} | {r['median_s']:.1f} | {', '.join(f'{t:.1f}' for t in r['runs_s'])} | {r['files_per_s']:.2f} | {r['speedup']:.2f}x |"
+                for m, r in results["results"].items()]
+    assert rows == expected
+    assert all(len(r["runs_s"]) == results["meta"]["repeats"] for r in results["results"].values())
+    assert all(r["median_s"] == pytest.approx(float(np.median(r["runs_s"])), abs=0.051) for r in results["results"].values())
