@@ -10,6 +10,9 @@
    jazz, metal, blues, country, Hip-Hop), each clip's patch-averaged probabilities; where the
    clip's own genre ranks among those genre tags, and the patch-level ROC-AUC of each genre's
    tag for its clips.
+
+Writes bench/results/musicnn-port-<model>.json (``--json``), which tests/test_benchmark_docs.py
+holds the docs' tables to.
 """
 
 from __future__ import annotations
@@ -39,7 +42,11 @@ def main():
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="musicnn_msd", choices=["musicnn_msd", "musicnn_mtt", "vgg_msd", "vgg_mtt"])
+    ap.add_argument("--json", type=Path, default=None, help="default bench/results/musicnn-port-MODEL.json")
     args = ap.parse_args()
+    out = {"meta": dict(command="python bench/musicnn_port.py " + " ".join(sys.argv[1:]), model=args.model, code=code_digest(),
+                        date=time.strftime("%Y-%m-%d"), machine=platform.machine(), cores=os.cpu_count()),
+           "batch_norms": [], "genres": []}
     net = load_musicnn(args.model)
     files = sorted((ROOT.parent / "shared" / "data" / "gtzan-mini-dev").glob("*/*.*"))
     patches, owner = [], []
@@ -64,15 +71,21 @@ def main():
             m.register_forward_hook(hook(n))
     with torch.no_grad():
         probs = torch.sigmoid(net(X)).numpy()
+    m = out["meta"]
+    m.update(clips=len(files), patches=len(X))
     print(f"# musicnn port checks: {args.model}, {len(files)} gtzan-mini-dev clips ({len(X)} patches of 3 s); "
-          f"code {code_digest()}; {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores\n")
+          f"code {m['code']}; {m['date']}, {m['machine']}, {m['cores']} cores\n")
     print("| batch norm | live channels | corr(batch mean, stored mean) | median batch var / stored var | median abs(mean - stored) / stored sd |")
     print("|---|---:|---:|---:|---:|")
     for n, (mu, var, rm, rv) in stats.items():
         live = rv > 1e-8
         r = np.corrcoef(mu[live].numpy(), rm[live].numpy())[0, 1] if live.sum() > 2 else float("nan")
-        print(f"| {n} | {int(live.sum())} / {live.numel()} | {r:.3f} | {float((var[live] / rv[live]).median()):.2f} | "
-              f"{float(((mu - rm)[live].abs() / rv[live].sqrt()).median()):.3f} |")
+        row = dict(name=n, live=int(live.sum()), channels=live.numel(), corr=None if np.isnan(r) else round(float(r), 3),
+                   var_ratio=round(float((var[live] / rv[live]).median()), 2),
+                   mean_offset=round(float(((mu - rm)[live].abs() / rv[live].sqrt()).median()), 3))
+        out["batch_norms"].append(row)
+        print(f"| {n} | {row['live']} / {row['channels']} | {'nan' if row['corr'] is None else format(row['corr'], '.3f')} | "
+              f"{row['var_ratio']:.2f} | {row['mean_offset']:.3f} |")
     g2t = GENRE_TAGS[args.model.split("_")[1]]
     ks = [net.tags.index(t) for t in g2t.values()]
     clip = np.stack([probs[owner == i].mean(0) for i in range(len(files))])
@@ -83,11 +96,18 @@ def main():
         idx = np.flatnonzero(genres == g)
         ranks = [int(np.flatnonzero(np.argsort(-clip[i, ks]) == list(g2t).index(g))[0]) + 1 for i in idx]
         ranks_all += ranks
-        auc = roc_auc_score(genres[owner] == g, probs[:, net.tags.index(t)])
+        auc = round(float(roc_auc_score(genres[owner] == g, probs[:, net.tags.index(t)])), 3)
+        out["genres"].append(dict(genre=g, tag=t, clips=len(idx), ranks=ranks, auc=auc))
         print(f"| {g} | {t} | {len(idx)} | {', '.join(map(str, ranks))} | {auc:.3f} |")
     ranks_all = np.array(ranks_all)
     print(f"\nFirst among the {len(g2t)} genre tags: {int((ranks_all == 1).sum())} of {len(ranks_all)} clips; "
           f"first or second: {int((ranks_all <= 2).sum())}.")
+    import json
+
+    path = args.json or ROOT / "bench" / "results" / f"musicnn-port-{args.model}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -106,3 +106,20 @@ def test_extract_table_is_its_results_file():
     assert rows == expected
     assert all(len(r["runs_s"]) == results["meta"]["repeats"] for r in results["results"].values())
     assert all(r["median_s"] == pytest.approx(float(np.median(r["runs_s"])), abs=0.051) for r in results["results"].values())
+
+
+@pytest.mark.parametrize("model", ["musicnn_msd", "vgg_mtt", "vgg_msd"])
+def test_musicnn_port_checks_are_their_results_files(model):
+    results = json.loads((ROOT / "bench" / "results" / f"musicnn-port-{model}.json").read_text())
+    m = results["meta"]
+    head = f"    # musicnn port checks: {model}, {m['clips']} gtzan-mini-dev clips ({m['patches']} patches of 3 s); code {m['code']}; {m['date']}"
+    assert head in DOC
+    block = DOC[DOC.index(head):]
+    block = block[: block.index("First among the")]
+    lines = [line.strip() for line in block.splitlines() if line.strip().startswith("| ") and "---" not in line]
+    bn = [f"| {r['name']} | {r['live']} / {r['channels']} | {'nan' if r['corr'] is None else format(r['corr'], '.3f')} | "
+          f"{r['var_ratio']:.2f} | {r['mean_offset']:.3f} |" for r in results["batch_norms"]]
+    genres = [f"| {g['genre']} | {g['tag']} | {g['clips']} | {', '.join(map(str, g['ranks']))} | {g['auc']:.3f} |" for g in results["genres"]]
+    assert [x for x in lines if not x.startswith(("| batch norm", "| genre"))] == bn + genres
+    ranks = np.concatenate([g["ranks"] for g in results["genres"]])
+    assert f"First among the {len(results['genres'])} genre tags: {int((ranks == 1).sum())} of {len(ranks)} clips" in DOC[DOC.index(head):]
