@@ -11,14 +11,19 @@ hyperparameter search). The seed changes the folds, the validation carve and the
 models' initialisation and sampling. A run is reused on a resumed benchmark only if it was
 produced by the same code (a digest of src/, configs/ and constraints.txt) with the same
 arguments. Prints a Markdown table: per model, the mean ± sample std over seeds of the
-5-fold mean accuracy and macro-F1, and of the pooled out-of-fold scores.
+5-fold mean accuracy and macro-F1, and of the pooled out-of-fold scores. Each model's seeds
+are merged into bench/results/gtzan.json (``gtzan-<config stem>.json`` with --config), keyed
+by model, with the code digest and date of its run; tests/test_benchmark_docs.py holds the
+docs' table to that file.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -44,6 +49,8 @@ def main():
     print("| model | accuracy (5-fold mean; mean ± std over seeds) | macro-F1 | pooled accuracy | pooled macro-F1 | "
           "fold std of accuracy (mean over seeds) | seconds per seed |")
     print("|---|---:|---:|---:|---:|---:|---:|")
+    results_file = ROOT / "bench" / "results" / (f"gtzan-{args.config.stem}.json" if args.config else "gtzan.json")
+    stored = json.loads(results_file.read_text()) if results_file.is_file() else {"results": {}}
     for model in args.models.split(","):
         ms, secs = [], []
         for seed in seeds:
@@ -55,6 +62,13 @@ def main():
         print(f"| {model} | {mean_std([m['accuracy'] for m in ms])} | {mean_std([m['macro_f1'] for m in ms])} | "
               f"{mean_std([m['pooled']['accuracy'] for m in ms])} | {mean_std([m['pooled']['macro_f1'] for m in ms])} | "
               f"{fold_std:.3f} | {sum(secs) / len(secs):.0f} |", flush=True)
+        stored["results"][model] = dict(
+            seeds=seeds, accuracy=[m["accuracy"] for m in ms], macro_f1=[m["macro_f1"] for m in ms],
+            pooled_accuracy=[m["pooled"]["accuracy"] for m in ms], pooled_macro_f1=[m["pooled"]["macro_f1"] for m in ms],
+            fold_std_accuracy=[m["std"]["accuracy"] for m in ms], seconds=secs, code=digest, date=time.strftime("%Y-%m-%d"),
+            command="python bench/gtzan.py " + " ".join(sys.argv[1:]))
+        results_file.parent.mkdir(parents=True, exist_ok=True)
+        results_file.write_text(json.dumps(stored, indent=1) + "\n")
 
 
 if __name__ == "__main__":

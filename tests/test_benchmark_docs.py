@@ -123,3 +123,15 @@ def test_musicnn_port_checks_are_their_results_files(model):
     assert [x for x in lines if not x.startswith(("| batch norm", "| genre"))] == bn + genres
     ranks = np.concatenate([g["ranks"] for g in results["genres"]])
     assert f"First among the {len(results['genres'])} genre tags: {int((ranks == 1).sum())} of {len(ranks)} clips" in DOC[DOC.index(head):]
+
+
+def test_gtzan_rows_are_their_results_file():
+    results = json.loads((ROOT / "bench" / "results" / "gtzan.json").read_text())["results"]
+    section = _section("## Segment level: genre classification on gtzan-mini-dev")
+    assert len(results) >= 7
+    for model, r in results.items():
+        assert r["code"] in section and r["date"] in section
+        row = (f"| {model} | {_mean_std(r['accuracy'])} | {_mean_std(r['macro_f1'])} | {_mean_std(r['pooled_accuracy'])} | "
+               f"{_mean_std(r['pooled_macro_f1'])} | {np.mean(r['fold_std_accuracy']):.3f} | {np.mean(r['seconds']):.0f} |")
+        assert row in section.splitlines(), row
+        assert len(r["accuracy"]) == len(r["seeds"]) >= 3
