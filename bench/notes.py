@@ -14,7 +14,8 @@ validation part (10 % of the notes, carved from the training source by whole gro
 CNN stops early on it). The seed changes that carve and the CNN's initialisation and
 sampling; the rendered data are the same for every seed. A run is reused on a resumed
 benchmark only if the same code produced it. Prints a Markdown table of mean ± sample std
-over seeds.
+over seeds, and writes it with the per-seed scores to bench/results/notes.json (``--json``),
+which tests/test_benchmark_docs.py holds the docs' table to.
 """
 
 from __future__ import annotations
@@ -41,7 +42,12 @@ def main():
     ap.add_argument("--test-sources", default="TimGM6mb", help="comma-separated: TimGM6mb, MuseScore_General_Full")
     ap.add_argument("--models", default="svm_rbf,cnn", help="comma-separated model names, e.g. musicnn_mtt+logreg")
     ap.add_argument("--augments", default="0,1", help="augmented copies per training note to compare (default 0,1)")
+    ap.add_argument("--json", type=Path, default=None,
+                    help="default bench/results/notes.json (the default models), else notes-<models>.json")
     args = ap.parse_args()
+    if args.json is None:
+        tag = "" if args.models == "svm_rbf,cnn" else "-" + args.models.replace(",", "_").replace("+", "-")
+        args.json = ROOT / "bench" / "results" / f"notes{tag}.json"
     seeds = [int(s) for s in args.seeds.split(",")]
     sources = args.test_sources.split(",")
     for name in ["FluidR3_GM", *sources]:
@@ -49,7 +55,10 @@ def main():
             sys.exit(f"missing SoundFont {SF[name]} ({name}); apt-get install fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont")
     env = dict(os.environ, MIRLEARN_CACHE=str(args.out / "cache"))
     digest = code_digest()
-    print(f"# note-level benchmark, seeds {args.seeds}; code {digest}; {time.strftime('%Y-%m-%d')}, "
+    meta = dict(command="python bench/notes.py " + " ".join(sys.argv[1:]), code=digest, date=time.strftime("%Y-%m-%d"),
+                machine=platform.machine(), cores=os.cpu_count(), seeds=seeds)
+    rows = []
+    print(f"# note-level benchmark, seeds {args.seeds}; code {digest}; {meta['date']}, "
           f"{platform.machine()}, {os.cpu_count()} cores\n")
     print("| test source | labels | augmentation | model | accuracy | balanced accuracy | macro-F1 | test notes | seconds per seed |")
     print("|---|---|---|---|---:|---:|---:|---:|---:|")
@@ -78,6 +87,14 @@ def main():
                     print(f"| {test_sf} | {labels} | {'yes' if augment else 'no'} | {model} | "
                           f"{mean_std([m['accuracy'] for m in ms])} | {mean_std([m['balanced_accuracy'] for m in ms])} | "
                           f"{mean_std([m['macro_f1'] for m in ms])} | {ms[0]['n_items']} | {sum(secs) / len(secs):.0f} |", flush=True)
+                    rows.append(dict(test_source=test_sf, labels=labels, augment=augment, model=model,
+                                     **{k: [m[k] for m in ms] for k in ("accuracy", "balanced_accuracy", "macro_f1")},
+                                     test_notes=ms[0]["n_items"], seconds=secs))
+    import json
+
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"meta": meta, "results": rows}, indent=1) + "\n")
+    print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

@@ -135,3 +135,16 @@ def test_gtzan_rows_are_their_results_file():
                f"{_mean_std(r['pooled_macro_f1'])} | {np.mean(r['fold_std_accuracy']):.3f} | {np.mean(r['seconds']):.0f} |")
         assert row in section.splitlines(), row
         assert len(r["accuracy"]) == len(r["seeds"]) >= 3
+
+
+def test_notes_across_soundfonts_table_is_its_results_file():
+    results = json.loads((ROOT / "bench" / "results" / "notes.json").read_text())
+    section = _section("## Note level")  # the first note-level section: across SoundFonts
+    assert "bench/notes.py --out runs/bench-notes" in section
+    assert results["meta"]["code"] in section and results["meta"]["date"] in section
+    table = [line for line in section.splitlines() if line.startswith("| TimGM6mb")]
+    expected = [f"| {r['test_source']} | {r['labels']} | {'yes' if r['augment'] else 'no'} | {r['model']} | {_mean_std(r['accuracy'])} | "
+                f"{_mean_std(r['balanced_accuracy'])} | {_mean_std(r['macro_f1'])} | {r['test_notes']} | {np.mean(r['seconds']):.0f} |"
+                for r in results["results"]]
+    assert table == expected
+    assert all(len(r["accuracy"]) == len(results["meta"]["seeds"]) >= 3 for r in results["results"])
