@@ -230,20 +230,24 @@ class Beats(FrameTask):
     def plot(self, det, y, ax, axes, offset):
         from ..inference.detect import run_detector
 
-        res = run_detector(det, y)
         ax2 = axes[1, 0]
-        if hasattr(det, "activations"):
+        early = self.prefilter(y, det.sr)
+        if early is None and hasattr(det, "activations"):  # one pass of features and network: drawn and decoded
             act = det.activations(y)
+            res = det.decode(act)
             t = offset + np.arange(act.shape[-1]) / det.fps
             for k, c in enumerate(det.classes):
                 ax2.plot(t, act[k], lw=0.8, label=c)
+        else:
+            res = early if early is not None else run_detector(det, y)
         for b, q in zip(res["beats"], res["positions"]):
             colour = "r" if q == 1 else "w"
             ax.axvline(offset + b, color=colour, alpha=0.7, lw=1.2 if q == 1 else 0.6)
             ax2.axvline(offset + b, color="r" if q == 1 else "k", alpha=0.4, lw=0.8)
         ax2.set_ylabel("activation")
         ax2.set_xlabel("time (s)")
-        ax2.legend(loc="upper right") if ax2.get_legend_handles_labels()[0] else None
+        if ax2.get_legend_handles_labels()[0]:
+            ax2.legend(loc="upper right")
 
 
 class _Postprocessed:
