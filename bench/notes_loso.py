@@ -18,12 +18,16 @@ The model is trained on instrument labels; the family accuracy is that of the fa
 predicted instrument (NSynth families of ``mirlearn.data.render.INSTRUMENTS``), so both come
 from one model. Prints a Markdown table: per test source and condition, mean ± sample std over
 seeds, then each condition's mean over the three test sources (± std of the per-seed means).
+Each row is merged into bench/results/notes-loso.json (keyed by test source and condition,
+with its code digest, date and per-seed scores) as soon as its seeds are done;
+tests/test_benchmark_docs.py holds the docs' tables to that file.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import platform
 import subprocess
@@ -97,6 +101,7 @@ def main():
           f"code {digest}; {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores\n")
     print("| test source | condition | instrument accuracy | family accuracy | test notes | seconds per seed |")
     print("|---|---|---:|---:|---:|---:|")
+    results_file = ROOT / "bench" / "results" / "notes-loso.json"
     per_seed = {}  # condition -> array [source, seed, (inst, fam)]
     for test_sf in args.test_sources.split(","):
         for cond in conditions:
@@ -113,6 +118,14 @@ def main():
             per_seed.setdefault(cond, []).append([r[:2] for r in res])
             print(f"| {test_sf} | {cond} | {mean_std([r[0] for r in res])} | {mean_std([r[1] for r in res])} | "
                   f"{res[0][2]} | {sum(secs) / len(secs):.0f} |", flush=True)
+            row = dict(test_source=test_sf, condition=cond, model=args.model, copies=args.copies, seeds=seeds,
+                       instrument=[r[0] for r in res], family=[r[1] for r in res], test_notes=res[0][2], seconds=secs,
+                       code=digest, date=time.strftime("%Y-%m-%d"), command="python bench/notes_loso.py " + " ".join(sys.argv[1:]))
+            # read again before each write: runs for other test sources may share the file
+            stored = json.loads(results_file.read_text()) if results_file.is_file() else {"results": []}
+            stored["results"] = [r for r in stored["results"] if (r["test_source"], r["condition"]) != (test_sf, cond)] + [row]
+            results_file.parent.mkdir(parents=True, exist_ok=True)
+            results_file.write_text(json.dumps(stored, indent=1) + "\n")
     if len(args.test_sources.split(",")) > 1:
         print("\nMean over the test sources (± std over seeds of that mean):\n")
         print("| condition | instrument accuracy | family accuracy |")

@@ -126,15 +126,21 @@ def test_musicnn_port_checks_are_their_results_files(model):
 
 
 def test_gtzan_rows_are_their_results_file():
+    """Classic and deep models in the genre section, embedding heads in the transfer section (with logreg beside them)."""
     results = json.loads((ROOT / "bench" / "results" / "gtzan.json").read_text())["results"]
-    section = _section("## Segment level: genre classification on gtzan-mini-dev")
-    assert len(results) >= 7
+    genre = _section("## Segment level: genre classification on gtzan-mini-dev")
+    transfer = _section("## Transfer learning on gtzan-mini-dev")
+    assert len(results) >= 11
     for model, r in results.items():
+        section = transfer if "+" in model else genre
         assert r["code"] in section and r["date"] in section
         row = (f"| {model} | {_mean_std(r['accuracy'])} | {_mean_std(r['macro_f1'])} | {_mean_std(r['pooled_accuracy'])} | "
                f"{_mean_std(r['pooled_macro_f1'])} | {np.mean(r['fold_std_accuracy']):.3f} | {np.mean(r['seconds']):.0f} |")
         assert row in section.splitlines(), row
+        if model == "logreg":
+            assert row in transfer.splitlines()
         assert len(r["accuracy"]) == len(r["seeds"]) >= 3
+    assert sum("+" in m for m in results) == 4 and "| logreg |" in transfer
 
 
 def test_notes_across_soundfonts_table_is_its_results_file():
@@ -148,3 +154,152 @@ def test_notes_across_soundfonts_table_is_its_results_file():
                 for r in results["results"]]
     assert table == expected
     assert all(len(r["accuracy"]) == len(results["meta"]["seeds"]) >= 3 for r in results["results"])
+
+
+def _counts(text):
+    """{choice: count} from a 'choice ×n, choice ×m' cell."""
+    return {c.rsplit(" ×", 1)[0]: int(c.rsplit(" ×", 1)[1]) for c in text.split(", ")}
+
+
+def test_gtzan_heads_tables_are_their_results_file():
+    results = json.loads((ROOT / "bench" / "results" / "gtzan-heads.json").read_text())
+    section = _section("### Linear heads on the embeddings")
+    assert f"code {results['code']}; {results['date']}" in section
+    lines = [line.strip() for line in section.splitlines()]
+    rows = [line for line in lines if line.startswith("| ") and line.count("|") == 5 and not line.startswith(("| embedding", "| network"))]
+    grid = [line for line in rows if "×" not in line]
+    assert grid == [f"| {key.split(' ')[0]} | {key.split(' ')[1]} | {key.split('C=')[1]} | {_mean_std(acc)} |"
+                    for key, acc in results["grid"].items()]
+    nested = [line.split(" | ") for line in rows if "×" in line]
+    assert [row[0][2:] for row in nested] == list(results["nested"])
+    for (_, score, per_seed, choices), r in zip(nested, results["nested"].values()):
+        assert score == _mean_std(r["per_seed"])
+        assert per_seed == ", ".join(f"{a:.3f}" for a in r["per_seed"])
+        assert _counts(choices.rstrip(" |")) == {p: r["picks"].count(p) for p in r["picks"]}
+        assert sum(_counts(choices.rstrip(" |")).values()) == 5 * len(results["seeds"])  # one choice per outer fold
+
+
+def test_gtzan_heads_fusion_and_hop_numbers_are_their_results_files():
+    section = _section("### Linear heads on the embeddings")
+    hop = json.loads((ROOT / "bench" / "results" / "gtzan-heads-hop1.json").read_text())
+    assert hop["patch_hop"] == 1 and f"code {hop['code']}, {hop['date']}" in section
+    best = max(hop["grid"].items(), key=lambda kv: np.mean(kv[1]))
+    assert best[0].startswith("musicnn_msd:max_pool patch") and f"falls to {_mean_std(best[1])}" in section
+    for net, text in [("musicnn_msd", "musicnn MSD"), ("vgg_mtt", "VGG MTT"), ("vgg_msd", "VGG MSD"), ("musicnn_mtt", "musicnn\nMTT")]:
+        assert f"{text} {_mean_std(hop['nested'][net]['per_seed'])}" in section
+    fusion = json.loads((ROOT / "bench" / "results" / "gtzan-heads-fusion.json").read_text())
+    assert fusion["fusion"] and f"code {fusion['code']},\n{fusion['date']}" in section
+    rows = [line for line in section.splitlines() if line.startswith(("| concat", "| late fusion"))]
+    expected = []
+    for key, net in [("concat", "concat (4 networks)"), ("late fusion", "late fusion (4 networks)")]:
+        cells = [" / ".join(_mean_std(fusion["grid"][f"{key} {head} C={C}"]) for C in ("0.01", "0.1", "1")) for head in ("mean", "patch")]
+        per_seed = fusion["nested"][net]["per_seed"]
+        expected.append(f"| {key} | {cells[0]} | {cells[1]} | {_mean_std(per_seed)} | {', '.join(f'{a:.3f}' for a in per_seed)} |")
+    assert rows == expected
+
+
+def _frontends(name):
+    return json.loads((ROOT / "bench" / "results" / f"frontends-{name}.json").read_text())
+
+
+def test_frontend_speed_table_is_its_results_file():
+    results = _frontends("speed")
+    section = _section("### Speed of the frozen front-ends")
+    assert results["stamp"].split(";")[0] in section
+    rows = [line for line in section.splitlines() if line.startswith(("| logmel", "| mfcc", "| cqt"))]
+    assert rows == [f"| {r['feature']} | {r['engine_s']:.3f} | {r['torch_s']:.3f} | {r['torch_s'] / r['engine_s']:.2f} | "
+                    f"{r['librosa_s']:.3f} | {r['librosa_s'] / r['engine_s']:.2f} | {r['nnaudio_s']:.3f} | {r['nnaudio_s'] / r['engine_s']:.2f} |"
+                    for r in results["rows"]]
+
+
+@pytest.mark.parametrize("task", ["gtzan", "notes"])
+def test_frontend_accuracy_tables_are_their_results_files(task):
+    results = _frontends(f"accuracy-{task}")
+    section = _section("### The same CNN behind each front-end")
+    assert results["stamp"].split(";")[0] in section
+    table = section[section.index("GTZAN (gtzan-mini-dev" if task == "gtzan" else "Notes (12 instruments"):]
+    table = table[: table.index("\n\n", table.index("|---"))]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "±" in line]
+    assert rows == [f"| {v} | {_mean_std(r['accuracy'])} | {_mean_std(r['macro_f1'])} | {', '.join(f'{a:.2f}' for a in r['accuracy'])} | "
+                    f"{np.mean(r['seconds']):.0f} |" for v, r in results["results"][task].items()]
+    assert all(r["over"] == ("5 folds" if task == "gtzan" else f"{len(results['seeds'])} seeds") for r in results["results"][task].values())
+
+
+def test_zero_mean_gain_table_is_its_results_file():
+    results = _frontends("gain")
+    section = _section("### Zero-mean convolution against gain")
+    assert results["stamp"].split(";")[0] in section
+    rows = [line for line in section.splitlines() if line.startswith("| CNN")]
+    names = {"plain": "CNN", "zero-mean": "CNN (zero-mean first layer)"}
+    assert rows == [f"| {names[k]} | " + " | ".join(_mean_std(c[str(g)]) for g in results["gains_db"]) + " |"
+                    for k, c in results["curves"].items()]
+    per_seed = ", ".join(f"{a:.3f}" for a in results["curves"]["zero-mean"]["0"])
+    assert f"zero-mean: {per_seed} at every gain" in section
+    zero_mean = results["curves"]["zero-mean"]  # "at every gain": the same accuracies
+    assert all(zero_mean[str(g)] == pytest.approx(zero_mean["0"], abs=1e-9) for g in results["gains_db"])
+
+
+def _frame_results(name):
+    return json.loads((ROOT / "bench" / "results" / f"{name}.json").read_text())
+
+
+def _onset_cells(r):
+    return (f"{r['f_measure']} | {r['precision']} | {r['recall']} | {r.get('threshold_0.5', '-')} | "
+            f"{', '.join(f'{x:.3f}' for x in r['folds_f'])} | {r['seconds']} |")
+
+
+#: the rows of the onset configurations table, in order, and the results file of each
+ONSET_CONFIGURATIONS = ["onsets", "onsets-e40", "onsets-c16", "onsets-seed1", "onsets-gain6", "onsets-ens3", "onsets-shift2",
+                        "onsets-synth80", "onsets-synth200", "onsets-frac0.25", "onsets-frac0.5", "onsets-frac0.75", "onsets-crnn"]
+
+
+def test_onset_tables_are_their_results_files():
+    section = _section("### Onsets: 4-fold CV on bock-onsets-dev")
+    main = _frame_results("onsets")
+    assert f"code {main['meta']['code']}" in section
+    rows = [line for line in section.splitlines() if line.startswith(("| spectral_flux", "| superflux", "| onset_cnn"))]
+    assert rows == [f"| {name} | {r['f_measure']} | {r['precision']} | {r['recall']} | {r['f_measure_mean']} | "
+                    f"{r.get('threshold_0.5', '-')} | {', '.join(f'{x:.3f}' for x in r['folds_f'])} | {r['seconds']} |"
+                    for name, r in main["results"].items()]
+    table = section[section.index("| configuration | command |"):]
+    rows = [line for line in table.splitlines()[2:] if line.startswith("| ")]
+    assert len(rows) == len(ONSET_CONFIGURATIONS)
+    for row, name in zip(rows, ONSET_CONFIGURATIONS):
+        d = _frame_results(name)
+        r = d["results"]["onset_cnn (weighted_bce)"] if name == "onsets" else next(iter(d["results"].values()))
+        assert row.endswith(" | " + _onset_cells(r)), (name, row)
+        assert name in ("onsets", "onsets-frac0.5", "onsets-frac0.75") or f"(code {d['meta']['code']}" in row, name
+
+
+def test_drum_and_pitch_tables_are_their_results_files():
+    section = _section("### Drums: 4-fold CV by song")
+    first, second = section.split("| training data | scored on |")[1:3]
+    for text, d, names in [(first, _frame_results("drums"), {"real seed 0": "real"}),
+                           (second, _frame_results("drums-30x32"), {"real seed 0": "real", "real+synthetic seed 0": "real + 12 synthetic"})]:
+        assert d["meta"]["code"] in section
+        rows = [line for line in text.splitlines() if line.startswith("| real")]
+        expected = []
+        for name, r in d["results"].items():
+            for kind in ("stems", "mixtures"):
+                k = r[kind]
+                mean = f"**{k['mean']}**" if f"**{k['mean']}**" in text else k["mean"]
+                row = f"| {names[name]} | {kind} | {k['KD']} | {k['SD']} | {k['HH']} | {mean} | {', '.join(f'{x:.3f}' for x in k['folds_mean'])} |"
+                if text is second:
+                    row += f" {r['seconds']} |" if kind == "stems" else " |"
+                expected.append(row)
+        assert rows == expected
+    section = _section("### Pitch: trained on rendered melodies")
+    d = _frame_results("pitch")
+    assert d["meta"]["code"] in section
+    keys = ("raw_pitch_accuracy", "raw_chroma_accuracy", "voicing_recall", "voicing_false_alarm", "overall_accuracy")
+    sources = {"timgm6mb": "TimGM6mb", "madmom": "madmom stereo_sample"}
+    rows = [line for line in section.splitlines() if line.startswith(("| pitch_cnn", "| pyin"))]
+    assert rows == [f"| {m} | {sources[s]} | " + " | ".join(r[k] for k in keys) + " |" for m, srcs in d["results"].items() for s, r in srcs.items()]
+
+
+def test_detection_speed_table_is_its_results_file():
+    section = _section("### Detection speed, one CPU core")
+    d = _frame_results("detection")
+    assert d["meta"]["date"] in section
+    rows = [line for line in section.splitlines() if line.startswith("| ") and line.count("|") == 5 and "---" not in line][1:]
+    assert rows == [f"| {name} | {r['x_realtime']:.1f} | {r['audio_s']:.1f} | {r['compute_s']:.3f} |" for name, r in d["results"].items()]
