@@ -303,3 +303,60 @@ def test_detection_speed_table_is_its_results_file():
     assert d["meta"]["date"] in section
     rows = [line for line in section.splitlines() if line.startswith("| ") and line.count("|") == 5 and "---" not in line][1:]
     assert rows == [f"| {name} | {r['x_realtime']:.1f} | {r['audio_s']:.1f} | {r['compute_s']:.3f} |" for name, r in d["results"].items()]
+
+
+def _bench_module(name):
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return module
+
+
+def test_separation_tables_are_their_results_files():
+    section = _section("### BSS Eval v4 on mdb-stems-dev")
+    merged = {}
+    for name in ("separation-mask", "separation-wave", "separation-wave-ablation", "separation-mask-synthetic"):
+        d = json.loads((ROOT / "bench" / "results" / f"{name}.json").read_text())
+        assert f"code {d['code']}" in section or d["code"] in section, name
+        merged.update(d["results"])
+    separation = _bench_module("separation")  # the script's own table of finished results (--report)
+    expected = [line for line in separation.table(merged, separation.STEMS_ORDER).splitlines() if line.startswith("| ") and "---" not in line][1:]
+    rows = [line for line in section.splitlines() if line.startswith(("| mixture", "| hpss", "| oracle", "| mask_unet", "| wave_u_net"))]
+    assert rows == expected
+    # independently of the script: a learned row is the mean ± std over seeds of the median SDR over the test songs
+    seeds = [merged[f"mask_unet|all|{i}"] for i in range(3)]
+    medians = {stem: [float(np.median([s["sdr"][stem] for s in r["songs"] if s["sdr"].get(stem) is not None])) for r in seeds]
+               for stem in ("drums", "bass", "vocals", "other")}
+    assert [r["sdr"]["drums"] for r in seeds] == pytest.approx(medians["drums"])
+    v = np.asarray(medians["drums"])
+    assert rows[3].startswith(f"| mask_unet all | {v.mean():.2f} ± {v.std(ddof=1):.2f} |")
+
+    speed = json.loads((ROOT / "bench" / "results" / "separation_speed.json").read_text())
+    section = _section("### Separation speed on one core")
+    values = [line.rsplit("|", 2)[1].strip() for line in section.splitlines() if line.startswith("| ") and line.rstrip().endswith("|")][1:]
+    assert values == [f"{r['x_realtime']:.1f}" for r in speed["results"].values()]
+
+
+def test_drums_on_separated_mixtures_table_is_its_results_file():
+    d = json.loads((ROOT / "bench" / "results" / "drums_separated.json").read_text())
+    section = _section("### Drum transcription on full mixtures, with and without separating")
+    assert d["meta"]["code"] in section
+    names = {"mixture": "full mixture (no separation)", "separated": "mask U-Net drums estimate", "hpss": "HPSS percussive part",
+             "drum_stem": "true drum stem (ceiling)"}
+    rows = [line for line in section.splitlines() if line.startswith(tuple(f"| {n}" for n in names.values()))]
+    expected = []
+    for key, r in d["results"].items():
+        m = r["mean_std"]
+        mean = f"**{m['mean']}**" if key == "mixture" else m["mean"]
+        per_fold = ", ".join(f"{f['mean']:.3f}" for f in r["folds"])
+        expected.append(f"| {names[key]} | {m['KD']} | {m['SD']} | {m['HH']} | {mean} | {per_fold} | "
+                        f"{r['pooled']['mean']:.3f} |")
+        assert m["mean"] == _mean_std([f["mean"] for f in r["folds"]])
+    assert rows == expected
