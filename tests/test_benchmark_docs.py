@@ -360,3 +360,13 @@ def test_drums_on_separated_mixtures_table_is_its_results_file():
                         f"{r['pooled']['mean']:.3f} |")
         assert m["mean"] == _mean_std([f["mean"] for f in r["folds"]])
     assert rows == expected
+
+
+def test_data_sources_table_is_its_results_file():
+    d = json.loads((ROOT / "bench" / "results" / "data-sources.json").read_text())
+    text = (ROOT / "docs" / "data-sources.md").read_text()
+    table = text[text.index("| source | package | licence |"):]
+    rows = [line for line in table.split("\n\n")[0].splitlines()[2:]]
+    assert rows == [f"| {s['source']} | {s['package']} | {s['licence']} | {s['real']} | {s.get('holds', 'not installed')} | {s['use']} |"
+                    for s in d["sources"]]
+    assert all(("holds" in s) == s["installed"] for s in d["sources"])
