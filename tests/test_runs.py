@@ -47,10 +47,25 @@ def notes(tmp_path_factory):
 
 # -- manifests -------------------------------------------------------------------------
 def test_extra_columns_are_metadata_noted_once(notes):
-    with pytest.warns(UserWarning, match="pitch, dynamic, source, note kept as metadata") as rec:
+    with pytest.warns(UserWarning, match="pitch, dynamic, note kept as metadata") as rec:  # source: our own column
         ds = load_dataset(notes)
     assert len([w for w in rec if "metadata" in str(w.message)]) == 1
     assert ds.items[0].meta == {"pitch": "60", "dynamic": "p", "source": "synth", "note": "flute-60"}
+
+
+def test_the_source_column_of_our_own_manifests_is_metadata_without_a_warning(tmp_path):
+    import warnings
+
+    sf.write(tmp_path / "a.wav", np.zeros(2205, dtype=np.float32), 22050)
+    m = tmp_path / "notes-instrument.csv"  # the header that datasets render-notes writes
+    m.write_text("path,label,split,group,source\na.wav,piano,train,FluidR3_GM/piano/36-36,FluidR3_GM\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds = load_dataset(m)
+    assert ds.items[0].meta == {"source": "FluidR3_GM"} and ds.items[0].group == "FluidR3_GM/piano/36-36"
+    m.write_text("path,label,split,group,source,take\na.wav,piano,train,g,FluidR3_GM,1\n")
+    with pytest.warns(UserWarning, match=r"column\(s\) take kept as metadata"):  # an unknown column still warns
+        load_dataset(m)
 
 
 def test_manifest_with_extra_columns_trains_and_group_by_keeps_groups_whole(notes, env, tmp_path):

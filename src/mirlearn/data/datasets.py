@@ -31,6 +31,10 @@ __all__ = ["Item", "Dataset", "load_dataset", "from_folder", "from_manifest", "f
 
 SPLITS = ("train", "valid", "test")
 MANIFEST_COLUMNS = ("path", "label", "split", "group")
+#: metadata columns that mirlearn's own dataset commands write (``datasets render-notes`` and the
+#: sample-library readers: ``source``); kept in each item's ``meta`` like any other extra column,
+#: without the warning that an unknown column gets
+OWN_METADATA = ("source",)
 _ALIASES = {"artist": "group", "filename": "path", "file": "path", "labels": "label", "tags": "label"}
 
 
@@ -220,9 +224,10 @@ def from_manifest(path, *, check_files=True, group_by=None):
         else:
             gb = "group"
         extra = [h for h in extra if _ALIASES.get(h, h) != gb]  # the column grouped by is used, not just kept
-        if extra:
+        unknown = [h for h in extra if h not in OWN_METADATA]
+        if unknown:
             warnings.warn(
-                f"manifest {path}: column(s) {', '.join(extra)} kept as metadata", MirlearnWarning, stacklevel=2
+                f"manifest {path}: column(s) {', '.join(unknown)} kept as metadata", MirlearnWarning, stacklevel=2
             )
         missing = [c for c in ("path", "label") if c not in cols]
         if missing:
