@@ -143,12 +143,17 @@ def test_gtzan_rows_are_their_results_file():
     assert sum("+" in m for m in results) == 4 and "| logreg |" in transfer
 
 
-def test_notes_across_soundfonts_table_is_its_results_file():
-    results = json.loads((ROOT / "bench" / "results" / "notes.json").read_text())
-    section = _section("## Note level")  # the first note-level section: across SoundFonts
-    assert "bench/notes.py --out runs/bench-notes" in section
+@pytest.mark.parametrize("name, title, command", [
+    ("notes", "## Note level", "bench/notes.py --out runs/bench-notes"),  # the first note-level section: across SoundFonts
+    ("notes-musicnn_mtt-logreg_musicnn_msd-logreg_svm_rbf", "### Notes across SoundFonts: pretrained embeddings",
+     "bench/notes.py --models musicnn_mtt+logreg,musicnn_msd+logreg,svm_rbf"),
+])
+def test_notes_across_soundfonts_tables_are_their_results_files(name, title, command):
+    results = json.loads((ROOT / "bench" / "results" / f"{name}.json").read_text())
+    section = _section(title)
+    assert command in section
     assert results["meta"]["code"] in section and results["meta"]["date"] in section
-    table = [line for line in section.splitlines() if line.startswith("| TimGM6mb")]
+    table = [line.strip() for line in section.splitlines() if line.strip().startswith("| TimGM6mb")]
     expected = [f"| {r['test_source']} | {r['labels']} | {'yes' if r['augment'] else 'no'} | {r['model']} | {_mean_std(r['accuracy'])} | "
                 f"{_mean_std(r['balanced_accuracy'])} | {_mean_std(r['macro_f1'])} | {r['test_notes']} | {np.mean(r['seconds']):.0f} |"
                 for r in results["results"]]
@@ -370,3 +375,22 @@ def test_data_sources_table_is_its_results_file():
     assert rows == [f"| {s['source']} | {s['package']} | {s['licence']} | {s['real']} | {s.get('holds', 'not installed')} | {s['use']} |"
                     for s in d["sources"]]
     assert all(("holds" in s) == s["installed"] for s in d["sources"])
+
+
+def test_leave_one_soundfont_out_tables_are_their_results_file():
+    d = json.loads((ROOT / "bench" / "results" / "notes-loso.json").read_text())["results"]
+    section = _section("### Leave one SoundFont out, with and without each augmentation")
+    assert len({(r["code"], r["date"]) for r in d}) == 1 and f"code {d[0]['code']}; {d[0]['date']}" in section  # one run
+    lines = [line.strip() for line in section.splitlines()]
+    rows = [line for line in lines if line.startswith("| ") and line.count("|") == 7 and "±" in line]
+    assert rows == [f"| {r['test_source']} | {r['condition']} | {_mean_std(r['instrument'])} | {_mean_std(r['family'])} | "
+                    f"{r['test_notes']} | {np.mean(r['seconds']):.0f} |" for r in d]
+    sources = sorted({r["test_source"] for r in d})
+    conditions = list(dict.fromkeys(r["condition"] for r in d))
+    assert len(sources) == 3 and all(len(r["instrument"]) == len(r["seeds"]) >= 3 for r in d)
+    means = [line for line in lines if line.startswith("| ") and line.count("|") == 4 and "±" in line]
+    expected = []
+    for cond in conditions:
+        per_seed = np.mean([[r["instrument"], r["family"]] for r in d if r["condition"] == cond], axis=0)  # (2, seeds)
+        expected.append(f"| {cond} | {_mean_std(per_seed[0])} | {_mean_std(per_seed[1])} |")
+    assert means == expected
