@@ -161,6 +161,16 @@ def test_notes_across_soundfonts_tables_are_their_results_files(name, title, com
     assert all(len(r["accuracy"]) == len(results["meta"]["seeds"]) >= 3 for r in results["results"])
 
 
+def test_gtzan_finetune_row_is_its_results_file():
+    r = json.loads((ROOT / "bench" / "results" / "gtzan-gtzan-finetune.json").read_text())["results"]["musicnn_finetune"]
+    section = _section("### Fine-tuned musicnn")
+    assert f"code {r['code']}; {r['date']}" in section and "--config configs/gtzan-finetune.yaml" in r["command"]
+    row = (f"| musicnn_finetune | {_mean_std(r['accuracy'])} | {_mean_std(r['macro_f1'])} | {_mean_std(r['pooled_accuracy'])} | "
+           f"{_mean_std(r['pooled_macro_f1'])} | {np.mean(r['fold_std_accuracy']):.3f} | {np.mean(r['seconds']):.0f} |")
+    assert row in [line.strip() for line in section.splitlines()]
+    assert f"({np.mean(r['seconds']):.0f} s against" in section
+
+
 def _counts(text):
     """{choice: count} from a 'choice ×n, choice ×m' cell."""
     return {c.rsplit(" ×", 1)[0]: int(c.rsplit(" ×", 1)[1]) for c in text.split(", ")}
