@@ -404,3 +404,12 @@ def test_leave_one_soundfont_out_tables_are_their_results_file():
         per_seed = np.mean([[r["instrument"], r["family"]] for r in d if r["condition"] == cond], axis=0)  # (2, seeds)
         expected.append(f"| {cond} | {_mean_std(per_seed[0])} | {_mean_std(per_seed[1])} |")
     assert means == expected
+
+
+def test_beat_network_per_song_table_is_its_results_file():
+    results = json.loads((ROOT / "bench" / "results" / "beats.json").read_text())["results"]
+    tcn = next(r for r in results if r["method"] == "beat_tcn + hmm")
+    section = _section("### Beats and tempo: 4-fold CV by song")
+    rows = [line for line in section.splitlines() if line.startswith("| ") and line.split(" | ")[0][2:].isdigit()]
+    assert rows == [f"| {s['fold']} | {s['song']} | {s['f_measure']:.3f} | {s['cmlt']:.3f} | {s['amlt']:.3f} | "
+                    f"{s['downbeat_f_measure']:.3f} | {s['acc1']:.0f} |" for s in sorted(tcn["per_song"], key=lambda s: (s["fold"], s["song"]))]
