@@ -2,7 +2,7 @@
 
 Run:  python bench/separation.py [--data ../shared/data/mdb-stems-dev] [--models wave_u_net,mask_unet]
                                  [--seeds 0,1,2] [--conditions all,-remix,-gain,-polarity,none]
-                                 [--set KEY=VALUE ...] [--out bench/results/separation.json]
+                                 [--set KEY=VALUE ...] [--label NAME] [--out bench/results/separation.json]
 
 The 8 songs are dealt into 4 fixed folds of 2 (a seeded shuffle that does not change with
 ``--seeds``). For each fold, one training song is the validation song (early stopping) and
@@ -18,6 +18,13 @@ random polarity), ``-X`` (all but X), ``none``, and ``all+synthetic``: ``all`` w
 ``--synthetic`` songs rendered from a SoundFont and Hydrogen kits
 (:func:`mirlearn.data.separation.render_songs`, seed 0) added to every fold's training songs
 (never to validation or test). ``all+synthetic`` is only run when asked for by name.
+
+``--train-songs N`` trains each fold on N of its training songs only (a seeded choice per
+fold that does not change with the seed, so that smaller sets nest in larger ones; validation
+and test songs unchanged): a learning curve over the amount of real training data.
+
+``--label NAME`` names the ``--set`` overrides of a run: its rows read ``model condition
+NAME`` (``mask_unet all e24``), so runs of other settings can share one report.
 
 Results go to ``--out`` (JSON: every song's scores) and a Markdown table on stdout;
 ``--report A.json B.json`` prints the table of finished results only. Each
@@ -99,6 +106,8 @@ def main():
     ap.add_argument("--synthetic", type=int, default=8, help="synthetic songs (20 s each) of the all+synthetic condition")
     ap.add_argument("--baselines", default="mixture,hpss,oracle_irm")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="training config overrides (YAML values)")
+    ap.add_argument("--train-songs", type=int, default=0, help="train each fold on this many of its training songs (0: all)")
+    ap.add_argument("--label", default="", help="a name for the --set overrides, added to each row's condition")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "separation.json"))
     ap.add_argument("--work", default=str(ROOT / "bench" / "work" / "separation"))
     ap.add_argument("--report", nargs="+", metavar="RESULTS.json", help="only print the table of finished results (no training)")
@@ -172,7 +181,8 @@ def main():
     for model in [m for m in args.models.split(",") if m]:
         for cond in [c for c in args.conditions.split(",") if c]:
             for seed in [int(s) for s in args.seeds.split(",") if s]:
-                key = f"{model}|{cond}|{seed}"
+                name = f"{cond} {args.label}" if args.label else cond
+                key = f"{model}|{name}|{seed}"
                 if key in results:
                     continue
                 cfg = resolve_separation_config(overrides, {"seed": seed, "augment": CONDITIONS[cond]})
@@ -181,9 +191,14 @@ def main():
                 for k, te in enumerate(folds):
                     rest = [i for i in range(len(songs)) if i not in te]
                     tr, va = _carve(names, rest, 1 / len(rest), seed=k, salt=11)  # one validation song, fixed per fold
-                    run = work / model / cond / f"seed{seed}" / f"fold{k}"
+                    if args.train_songs:
+                        if not 1 <= args.train_songs <= len(tr):
+                            sys.exit(f"--train-songs must be 1..{len(tr)}")
+                        tr = sorted(np.random.default_rng(100 + k).permutation(tr)[:args.train_songs].tolist())
+                    run = work / model / name.replace(" ", "_") / f"seed{seed}" / f"fold{k}"
                     stamp = run / "stamp.json"
-                    want = {"code": digest, "cfg": cfg, "synthetic": args.synthetic if "synthetic" in cond else 0}
+                    want = {"code": digest, "cfg": cfg, "synthetic": args.synthetic if "synthetic" in cond else 0,
+                            "train_songs": [names[i] for i in tr]}
                     if stamp.is_file() and json.loads(stamp.read_text()) == json.loads(json.dumps(want)):
                         bundle = load_separation_bundle(run / "model")
                     else:
@@ -196,7 +211,8 @@ def main():
                     ps, _ = score_songs(bundle, [tracks[i] for i in te], [names[i] for i in te], stems=stems, sr=sr)
                     per_song += [dict(r, fold=k) for r in ps]
                 results[key] = {"songs": per_song, **median_over_songs(per_song), "seconds": time.perf_counter() - t0,
-                                "epochs_run": epochs, "config": cfg, "synthetic_songs": args.synthetic if "synthetic" in cond else 0}
+                                "epochs_run": epochs, "config": cfg, "synthetic_songs": args.synthetic if "synthetic" in cond else 0,
+                                "train_songs": args.train_songs or None}
                 print(f"{key}: {results[key]['sdr']} ({results[key]['seconds']:.0f} s)", flush=True)
                 Path(args.out).parent.mkdir(parents=True, exist_ok=True)
                 Path(args.out).write_text(json.dumps(jsonable({"code": digest, "results": results}), indent=1) + "\n")

@@ -193,6 +193,53 @@ def test_mask_unet_masks_sum_to_one_and_estimates_to_the_mixture():
         MaskUNet(depth=3, chunk_frames=20)
 
 
+def test_mask_unet_training_waveforms_are_what_its_masks_give():
+    """``training_pair(waveforms=True)``: the estimated waveforms sum to the mixture chunk
+    (the masks sum to one), are the inverse STFT of the masked mixture, and a waveform loss
+    reaches the network's weights."""
+    import torch
+
+    from mirlearn.models.separation_nets import MaskUNet
+
+    torch.manual_seed(0)
+    net = MaskUNet(**TINY_MASK).eval()
+    n = net.samples_for(TINY_MASK["chunk_frames"])
+    src = torch.from_numpy(np.random.default_rng(3).standard_normal((2, 4, 1, n)).astype(np.float32))
+    est_mag, ref_mag, est, ref = net.training_pair(src, waveforms=True)
+    mag_only = net.training_pair(src)
+    torch.testing.assert_close(est_mag, mag_only[0])
+    torch.testing.assert_close(ref_mag, mag_only[1])
+    assert est.shape == ref.shape == (2, 4, 1, n)
+    torch.testing.assert_close(ref, src)
+    torch.testing.assert_close(est.sum(dim=1), src.sum(dim=1), atol=1e-4, rtol=0)
+    assert not torch.allclose(est, ref, atol=1e-2)  # an untrained mask is not the answer
+    net.train()
+    net.zero_grad()
+    _, _, est, ref = net.training_pair(src, waveforms=True)
+    torch.nn.functional.l1_loss(est, ref).backward()
+    assert net.down[0].conv.weight.grad.abs().sum() > 0
+    assert abs(net.wave_scale() - np.sqrt(np.sum(np.hanning(2049)[:-1] ** 2))) < 1e-3
+
+
+def test_separation_wave_weight_is_checked_and_recorded(songs_dir, tmp_path):
+    from mirlearn.data.separation import load_separation, read_song
+    from mirlearn.training.separation import fit_separation_model, resolve_separation_config
+
+    for bad in (-1, "yes", True):
+        with pytest.raises(ParameterError, match="wave_weight"):
+            resolve_separation_config({"wave_weight": bad})
+    songs, stems = load_separation(songs_dir)
+    tracks = [read_song(s, stems=stems, sr=SR) for s in songs]
+    cfg = resolve_separation_config({"epochs": 1, "chunks_per_epoch": 4, "batch_size": 2, "wave_weight": 0.5,
+                                     "network": TINY_MASK})
+    bundle, hist, _ = fit_separation_model("mask_unet", tracks[:2], tracks[2:3], cfg, stems=stems, out_dir=tmp_path / "m",
+                                           progress=False)
+    assert bundle.info["wave_weight"] == 0.5 and len(hist) == 1
+    with pytest.raises(ParameterError, match="waveforms already"):
+        fit_separation_model("wave_u_net", tracks[:2], tracks[2:3], {**cfg, "network": TINY_WAVE}, stems=stems,
+                             out_dir=tmp_path / "w", progress=False)
+
+
 def test_hpss_separator_gives_drums_the_percussive_part():
     from mirlearn.inference.separate import HPSSSeparator
 

@@ -243,15 +243,33 @@ class MaskUNet(_Serializable):
     def forward(self, mag):
         return self.masks(mag)
 
-    def training_pair(self, sources):
+    def training_pair(self, sources, *, waveforms=False):
         """``(estimates, targets)`` as magnitudes: the masked mixture magnitude and each
         source's magnitude, for source chunks ``(batch, n_sources, n_channels, n_samples)``
-        whose frame count is a multiple of ``2**depth``."""
+        whose frame count is a multiple of ``2**depth``.
+
+        With ``waveforms=True``, also the estimated waveforms (masked mixture STFT, mixture
+        phase, inverse STFT: what :meth:`separate` returns) and the true ones, cut to the
+        same length: ``(est_mag, true_mag, est_wave, true_wave)``. A loss on these sees the
+        phase the estimate will be heard with, which a loss on magnitudes does not."""
         X = self.stft(sources.sum(dim=1))
         S = self.stft(sources).abs()
         t = (X.shape[-1] // 2 ** self._config["depth"]) * 2 ** self._config["depth"]
         mag = X.abs()[..., :t]
-        return self.masks(mag) * mag[:, None], S[..., :t]
+        m = self.masks(mag)
+        if not waveforms:
+            return m * mag[:, None], S[..., :t]
+        c = self._config
+        n = min(sources.shape[-1], (t - 1) * c["hop_length"])
+        Y = m * X[:, None, ..., :t]
+        est = torch.istft(Y.reshape(-1, *Y.shape[-2:]), c["n_fft"], c["hop_length"], window=self.window, center=True, length=n)
+        return m * mag[:, None], S[..., :t], est.reshape(*Y.shape[:3], n), sources[..., :n]
+
+    def wave_scale(self, power=1):
+        """The factor that puts a waveform error on the scale of a magnitude error for
+        noise-like signals: the window's energy ``sum(w**2)`` to the power ``power / 2``
+        (Parseval; about 27.7 for L1 with a 2048-sample Hann window)."""
+        return float(self.window.pow(2).sum()) ** (power / 2)
 
     def samples_for(self, n_frames):
         """Samples whose centred STFT has exactly ``n_frames`` frames."""

@@ -13,6 +13,9 @@ song; ``folds: N`` with N songs is leave-one-song-out); else a seeded holdout. T
 songs are always carved from the training part.
 
 Losses: ``l1`` or ``l2`` on waveforms (``wave_u_net``) or on magnitudes (``mask_unet``).
+For ``mask_unet``, ``wave_weight: W`` adds W times the same loss on the waveforms the masks
+give (mixture phase, inverse STFT), scaled by the window's energy so that W = 1 weighs the
+two domains about equally: a loss on the spectrogram and the waveform together.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ SEPARATION_DEFAULTS = {
     "test_size": 0.2,
     "network": {},
     "loss": "l1",
+    "wave_weight": 0.0,
     "epochs": 30,
     "batch_size": 8,
     "chunks_per_epoch": 256,
@@ -97,6 +101,9 @@ def resolve_separation_config(*layers):
             raise ParameterError(f"{k} must be a positive integer, got {cfg[k]!r}")
     if cfg["loss"] not in ("l1", "l2"):
         raise ParameterError(f"loss must be l1 or l2 for --task separation, got {cfg['loss']!r}")
+    w = cfg["wave_weight"]
+    if isinstance(w, bool) or not isinstance(w, (int, float)) or not w >= 0:
+        raise ParameterError(f"wave_weight must be a number >= 0, got {w!r}")
     if not 0 < cfg["valid_size"] < 1:
         raise ParameterError(f"valid_size must be a fraction in (0, 1), got {cfg['valid_size']!r}")
     if not 0 <= float(cfg["augment"]["remix"]) <= 1:
@@ -110,15 +117,21 @@ def _items(songs, stems):
     return [SimpleNamespace(path=s.paths[stems[0]], group=s.group or s.name, split=s.split, fold=None) for s in songs]
 
 
-def _module(net, *, loss, lr, weight_decay, epochs):
+def _module(net, *, loss, lr, weight_decay, epochs, wave_weight=0.0):
     import torch.nn.functional as F
 
     from .deep import loss_module
 
     loss_fn = F.l1_loss if loss == "l1" else F.mse_loss
+    if wave_weight and net.NAME != "mask_unet":
+        raise ParameterError(f"wave_weight is for mask_unet (a loss on magnitudes); {net.NAME}'s loss is on waveforms already")
+    scale = net.wave_scale(1 if loss == "l1" else 2) if wave_weight else 0.0
 
     def batch_loss(net, batch, stage):
-        return loss_fn(*net.training_pair(batch))
+        if not wave_weight:
+            return loss_fn(*net.training_pair(batch))
+        est, ref, est_wave, ref_wave = net.training_pair(batch, waveforms=True)
+        return loss_fn(est, ref) + wave_weight * scale * loss_fn(est_wave, ref_wave)
 
     def new_chunks(module):  # new random chunks every epoch, reproducibly
         module.trainer.train_dataloader.dataset.epoch = module.current_epoch
@@ -157,13 +170,14 @@ def fit_separation_model(model, train, valid, cfg, *, stems, out_dir, progress=T
     kw = dict(num_workers=cfg["num_workers"], persistent_workers=cfg["num_workers"] > 0)
     train_dl = DataLoader(train_ds, batch_size=cfg["batch_size"], shuffle=True, generator=g, drop_last=True, **kw)
     valid_dl = DataLoader(valid_ds, batch_size=cfg["batch_size"], shuffle=False, **kw)
-    module = _module(net, loss=cfg["loss"], lr=cfg["lr"], weight_decay=cfg["weight_decay"], epochs=cfg["epochs"])
+    module = _module(net, loss=cfg["loss"], lr=cfg["lr"], weight_decay=cfg["weight_decay"], epochs=cfg["epochs"],
+                     wave_weight=float(cfg["wave_weight"]))
     trainer, history = fit_best(module, train_dl, valid_dl, cfg, out_dir, progress=progress)
     net.eval()
     bundle = SeparationBundle(network=model, network_config=net.get_config(), stems=list(stems), sr=int(cfg["sr"]),
                               state_dict=net.state_dict(),
                               info=dict(epochs_run=int(trainer.current_epoch), n_train=len(train), n_valid=len(valid),
-                                        loss=cfg["loss"], augment=dict(aug), chunk_samples=int(chunk)))
+                                        loss=cfg["loss"], wave_weight=float(cfg["wave_weight"]), augment=dict(aug), chunk_samples=int(chunk)))
     return bundle, history, trainer.global_rank
 
 
