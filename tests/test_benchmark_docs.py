@@ -334,6 +334,11 @@ def _bench_module(name):
     return module
 
 
+#: The runs of the separation section on budget, losses and songs, in the order of its table.
+SEPARATION_RUNS = ("separation-e24", "separation-songs2", "separation-songs3", "separation-e24-wave", "separation-e24-wave-songs2",
+                   "separation-e24-wave-songs2-b")
+
+
 def test_separation_tables_are_their_results_files():
     section = _section("### BSS Eval v4 on mdb-stems-dev")
     merged = {}
@@ -352,6 +357,24 @@ def test_separation_tables_are_their_results_files():
     assert [r["sdr"]["drums"] for r in seeds] == pytest.approx(medians["drums"])
     v = np.asarray(medians["drums"])
     assert rows[3].startswith(f"| mask_unet all | {v.mean():.2f} ± {v.std(ddof=1):.2f} |")
+
+    # the budget, the waveform loss and the learning curve over songs (issue #25): one code, the script's own table
+    section = _section("### Separation: a longer budget, a waveform loss, fewer songs")
+    merged, codes = {}, set()
+    for name in SEPARATION_RUNS:
+        d = json.loads((ROOT / "bench" / "results" / f"{name}.json").read_text())
+        codes.add(d["code"])
+        merged.update(d["results"])
+    assert len(codes) == 1 and codes.pop() in section
+    expected = [line for line in separation.table(merged, separation.STEMS_ORDER).splitlines() if line.startswith("| ") and "---" not in line][1:]
+    rows = [line for line in section.splitlines() if line.startswith(("| mixture", "| hpss", "| mask_unet"))]
+    assert rows == expected
+    assert all(len([k for k in merged if k.startswith(g)]) >= 3 for g in {k.rsplit("|", 1)[0] + "|" for k in merged if "|" in k})
+    # the 6-epoch, 5-song row of the first table (an older code) was rerun under this code, seed 0: the same scores
+    check = json.loads((ROOT / "bench" / "results" / "separation-e6-check.json").read_text())
+    assert check["code"] in section
+    old = json.loads((ROOT / "bench" / "results" / "separation-mask.json").read_text())["results"]["mask_unet|all|0"]
+    assert check["results"]["mask_unet|all e6|0"]["sdr"] == old["sdr"]
 
     speed = json.loads((ROOT / "bench" / "results" / "separation_speed.json").read_text())
     section = _section("### Separation speed on one core")

@@ -86,7 +86,7 @@ def _headline(task):
     if task == "drums":
         return load("drums-30x32.json")["real+synthetic seed 0"]["all"]["f_measure"]
     if task == "separation":
-        runs = [v for k, v in load("separation-mask.json").items() if k.startswith("mask_unet|all|")]
+        runs = [v for k, v in load("separation-e24-wave.json").items() if k.startswith("mask_unet|all e24 wave1|")]
         return _mean_std([r["sdr"]["mean"] for r in runs], 2)
     if task == "pitch":
         return load("pitch.json")["pitch_cnn"]["timgm6mb"]["raw_pitch_accuracy"]
