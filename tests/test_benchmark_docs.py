@@ -436,3 +436,21 @@ def test_beat_network_per_song_table_is_its_results_file():
     rows = [line for line in section.splitlines() if line.startswith("| ") and line.split(" | ")[0][2:].isdigit()]
     assert rows == [f"| {s['fold']} | {s['song']} | {s['f_measure']:.3f} | {s['cmlt']:.3f} | {s['amlt']:.3f} | "
                     f"{s['downbeat_f_measure']:.3f} | {s['acc1']:.0f} |" for s in sorted(tcn["per_song"], key=lambda s: (s["fold"], s["song"]))]
+
+
+def test_pitch_distillation_tables_are_their_results_files():
+    section = _section("### Pitch by distillation")
+    d = _frame_results("pitch-teacher")
+    assert d["meta"]["code"] in section and d["meta"]["command"] in section
+    keys = ("raw_pitch_accuracy", "raw_chroma_accuracy", "voicing_recall", "voicing_false_alarm", "overall_accuracy")
+    names = {"rendered": "rendered", "rendered+teacher": "rendered + teacher", "teacher-only": "teacher only",
+             "pyin": "pYIN", "crepe": "CREPE (the teacher)"}
+    tests = {"salamander": "Salamander piano", "timgm6mb": "TimGM6mb", "held-out songs": "held-out songs (teacher's labels)"}
+    rows = [line for line in section.splitlines() if line.startswith(tuple(f"| {n} |" for n in names.values()))]
+    expected = [f"| {names[m]} | {tests[t]} | " + " | ".join(r[k] for k in keys) + " |"
+                for t in tests for m, by in d["results"].items() for tt, r in by.items() if tt == t]
+    assert rows == expected
+    a = _frame_results("teacher-agreement")
+    assert a["meta"]["code"] in section
+    for clip, r in a["results"]["agreement"].items():
+        assert f"| {clip} | {r['voiced_full@100']} | {r['full@50']['overall_accuracy']} | {r['tiny@100']['overall_accuracy']} |" in section

@@ -186,3 +186,58 @@ def test_label_pitch_cli_on_a_folder_of_songs(tmp_path, env):
     assert r.returncode != 0 and "no stem(s) piano" in r.stderr
     r = cli(env, "datasets", "label-pitch", "--help")
     assert r.returncode == 0 and "torchcrepe" in r.stdout and "MIT" in r.stdout
+
+
+# basic-pitch ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def basic_pitch():
+    return T.load_basic_pitch()
+
+
+def test_basic_pitch_port_matches_its_onnx_file(basic_pitch):
+    """Our network (weights read from the package's SavedModel) against the package's own
+    ONNX file run by onnxruntime, on a tone that starts mid-window and on noise."""
+    import torch
+
+    import onnxruntime as ort  # a dev dependency: the reference, never imported by mirlearn
+    onnx = md.distribution("basic-pitch").locate_file("basic_pitch/saved_models/icassp_2022/nmp.onnx")
+    sess = ort.InferenceSession(str(onnx))
+    t = np.arange(T.BP_WINDOW) / T.BP_SR
+    x = np.stack([0.3 * np.sin(2 * np.pi * 440 * t) * (t > 0.5),
+                  0.1 * np.random.default_rng(0).standard_normal(T.BP_WINDOW)]).astype(np.float32)
+    names = {"StatefulPartitionedCall:0": "contour", "StatefulPartitionedCall:1": "note", "StatefulPartitionedCall:2": "onset"}
+    outs = sess.run(None, {sess.get_inputs()[0].name: x[..., None]})
+    ref = {names[o.name]: v for o, v in zip(sess.get_outputs(), outs)}
+    with torch.inference_mode():
+        out = basic_pitch(torch.from_numpy(x))
+    for k in ("note", "onset", "contour"):
+        assert out[k].shape == ref[k].shape
+        np.testing.assert_allclose(out[k].numpy(), ref[k], atol=1e-4)
+
+
+def test_basic_pitch_posteriorgrams_of_a_note(basic_pitch):
+    sr = 22050
+    t = np.arange(int(5.0 * sr)) / sr
+    y = np.where((t >= 1.0) & (t < 3.5), 0.3 * np.sin(2 * np.pi * 440.0 * t) * np.exp(-(t - 1.0)), 0.0).astype(np.float32)
+    post = T.basic_pitch_posteriorgrams(y, sr, net=basic_pitch)
+    n = int(np.floor(len(y) * 86 / sr))
+    assert post["note"].shape == (88, n) and post["onset"].shape == (88, n) and post["contour"].shape == (264, n)
+    frames = np.arange(n) * 256 / sr
+    held = (frames > 1.2) & (frames < 3.0)
+    assert np.bincount(post["note"][:, held].argmax(axis=0)).argmax() == 69 - 21  # A4, from A0
+    assert post["note"][:, frames < 0.8].max() < 0.3
+    peak = frames[post["onset"].max(axis=0).argmax()]
+    assert abs(peak - 1.0) < 0.05  # the onset, across a window boundary at 1.81 s or not
+    with pytest.raises(ParameterError, match="mono"):
+        T.basic_pitch_posteriorgrams(np.zeros((2, 100)), sr, net=basic_pitch)
+
+
+def test_missing_basic_pitch_gives_a_clear_error(monkeypatch):
+    def absent(name):
+        raise md.PackageNotFoundError(name)
+
+    monkeypatch.setattr(md, "distribution", absent)
+    with pytest.raises(ParameterError, match="pip install --no-deps basic-pitch"):
+        T.load_basic_pitch()

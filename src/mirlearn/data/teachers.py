@@ -14,8 +14,15 @@ files, and what is trained on them is our own network.
   songs of ``../shared/data/mdb-stems-dev``; scores of the teacher on them are not scores on
   audio it never saw.
 
-Its labels are ``time,frequency`` files at 100 frames per second (0 Hz: unvoiced), the pitch
-task's annotation format (:mod:`mirlearn.tasks.pitch`).
+  Its labels are ``time,frequency`` files at 100 frames per second (0 Hz: unvoiced), the pitch
+  task's annotation format (:mod:`mirlearn.tasks.pitch`).
+* ``basic-pitch``: Spotify's basic-pitch (Bittner, Bosch, Rubinstein, Meseguer-Brocal & Ewert,
+  ICASSP 2022), polyphonic note, onset and pitch-contour posteriorgrams, with the weights that
+  PyPI's ``basic-pitch`` package ships (Apache-2.0), read from its TensorFlow SavedModel by
+  :func:`mirlearn.models.tf_checkpoint.read_checkpoint`; the network, its nnAudio CQT front
+  end included, is defined here (``pip install --no-deps basic-pitch==0.4.0``: no TensorFlow).
+  The tests check it against the package's own ONNX file run by onnxruntime. It was trained on
+  GuitarSet, iKala, MAESTRO, MedleyDB-Pitch and Slakh.
 """
 
 from __future__ import annotations
@@ -270,3 +277,211 @@ def label_pitch(files, out, *, teacher="crepe", capacity="full", threshold=0.5, 
         w.writerow(["path", "annotation", "group"])
         w.writerows(rows)
     return dict(manifest=manifest, n_files=len(rows), voiced=voiced, skipped=skipped)
+
+
+# --------------------------------------------------------------------------------------
+# basic-pitch: notes, onsets and pitch contours (Bittner et al., ICASSP 2022)
+
+#: basic-pitch's signal and outputs: 22,050 Hz, a frame every 256 samples (86.13 fps), 88 keys
+#: from A0 (notes, onsets) and 3 bins a semitone (contours), windows of 43,844 samples.
+BP_SR = 22050
+BP_HOP = 256
+BP_WINDOW = 2 * BP_SR - BP_HOP
+BP_OVERLAP = 30
+BP_FMIN = 27.5
+
+
+def _bp_lowpass(band_center, kernel_length=256, transition_bandwidth=0.03):
+    from scipy.signal import firwin2
+
+    lo, hi = band_center / (1 + transition_bandwidth), band_center * (1 + transition_bandwidth)
+    return firwin2(kernel_length, [0.0, lo, hi, 1.0], [1.0, 1.0, 0.0, 0.0]).astype(np.float32)
+
+
+def _bp_cqt_setup(sr=BP_SR, hop=BP_HOP, fmin=BP_FMIN, n_bins=309, bins_per_octave=36):
+    """nnAudio's CQT2010v2 as basic-pitch builds it: one octave of time-domain kernels at the
+    top, applied to the signal halved (low-passed, decimated) octave by octave."""
+    from scipy.signal import get_window
+
+    q = 1.0 / (2 ** (1 / bins_per_octave) - 1)
+    n_oct = int(np.ceil(n_bins / bins_per_octave))
+    rem = n_bins % bins_per_octave
+    fmin_t = fmin * 2 ** (n_oct - 1)
+    fmax_t = fmin_t * 2 ** (((bins_per_octave if rem == 0 else rem) - 1) / bins_per_octave)
+    fmin_t = fmax_t / 2 ** (1 - 1 / bins_per_octave)
+    cutoff = fmax_t * (1 + 0.5 * 1.5 / q)
+    count1 = max(0, int(np.ceil(np.log2(0.85 * (sr // 2) / cutoff)) - 1) - 1)
+    count2 = max(0, int(np.ceil(np.log2(hop))) - n_oct + 1)
+    factor = 2 ** min(count1, count2)
+    sr_t, hop_t = sr / float(factor), hop // factor
+    early = _bp_lowpass(1 / factor) if factor != 1 else None
+    n_filters = min(bins_per_octave, n_bins)
+    n_fft = 2 ** int(np.ceil(np.log2(np.ceil(q * sr_t / fmin_t))))
+    freqs = fmin_t * 2.0 ** (np.arange(n_filters) / float(bins_per_octave))
+    kernels = np.zeros((n_filters, n_fft), np.complex64)
+    for k, f in enumerate(freqs):
+        n = np.ceil(q * sr_t / f)
+        start = int(np.ceil(n_fft / 2.0 - n / 2.0)) - int(n % 2)
+        sig = get_window("hann", int(n), fftbins=True) * np.exp(np.r_[-n // 2:n // 2] * 1j * 2 * np.pi * f / sr_t) / n
+        kernels[k, start:start + int(n)] = sig / np.linalg.norm(sig, 1)
+    lengths = np.ceil(q * sr_t / (fmin * 2.0 ** (np.arange(n_bins) / float(bins_per_octave))))
+    return dict(kernels=kernels, n_fft=n_fft, hop=hop_t, factor=factor, early=early, n_oct=n_oct, n_bins=n_bins,
+                lengths=lengths.astype(np.float32), lowpass=_bp_lowpass(0.5, transition_bandwidth=0.001))
+
+
+def load_basic_pitch():
+    """basic-pitch's network with the weights of PyPI's ``basic-pitch`` package (Apache-2.0),
+    read from its TensorFlow SavedModel with mirlearn's checkpoint reader (no TensorFlow, no
+    code of the package run), in eval mode.
+
+    Returns
+    -------
+    torch.nn.Module
+        Maps ``(batch, 43844)`` windows of 22,050 Hz audio to a dict of posteriorgrams
+        ``note`` and ``onset`` ``(batch, 172, 88)`` and ``contour`` ``(batch, 172, 264)``.
+    """
+    import importlib.metadata as md
+
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    from ..models.tf_checkpoint import read_checkpoint
+
+    try:
+        dist = md.distribution("basic-pitch")
+    except md.PackageNotFoundError:
+        raise ParameterError("the basic-pitch teacher needs the weights of PyPI's basic-pitch package (Apache-2.0): "
+                             "pip install --no-deps basic-pitch==0.4.0 (its TensorFlow is not needed)") from None
+    prefix = Path(dist.locate_file("basic_pitch/saved_models/icassp_2022/nmp/variables/variables"))
+    w = read_checkpoint(prefix)
+    cqt = _bp_cqt_setup()
+
+    def var(layer, name):
+        return torch.from_numpy(np.array(w[f"layer_with_weights-{layer}/{name}/.ATTRIBUTES/VARIABLE_VALUE"], dtype=np.float32))
+
+    def conv(layer, stride=(1, 1)):
+        k = var(layer, "kernel")  # (time, freq, in, out), TF's layout
+        c = nn.Conv2d(k.shape[2], k.shape[3], tuple(k.shape[:2]), stride=stride)
+        c.weight.data = k.permute(3, 2, 0, 1).contiguous()
+        c.bias.data = var(layer, "bias")
+        return c
+
+    def bn(layer):
+        b = nn.BatchNorm2d(len(var(layer, "beta")), eps=1e-3)
+        b.weight.data, b.bias.data = var(layer, "gamma"), var(layer, "beta")
+        b.running_mean.data, b.running_var.data = var(layer, "moving_mean"), var(layer, "moving_variance")
+        return b
+
+    def same(x, k, stride=(1, 1)):
+        """TensorFlow's 'same' padding of an NCHW input for kernel ``k`` and ``stride``."""
+        pads = []
+        for n, kk, s in zip(x.shape[2:], k, stride):
+            total = max((-(-n // s) - 1) * s + kk - n, 0)
+            pads.append((total // 2, total - total // 2))
+        return F.pad(x, (pads[1][0], pads[1][1], pads[0][0], pads[0][1]))
+
+    shifts = [int(round(12.0 * 3 * np.log2(h))) for h in [0.5] + list(range(1, 8))]
+
+    class BasicPitch(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("k_re", torch.from_numpy(cqt["kernels"].real.copy())[:, None, :])
+            self.register_buffer("k_im", torch.from_numpy(cqt["kernels"].imag.copy())[:, None, :])
+            self.register_buffer("lowpass", torch.from_numpy(cqt["lowpass"])[None, None, :])
+            self.register_buffer("early", torch.from_numpy(cqt["early"])[None, None, :] if cqt["early"] is not None else torch.zeros(0))
+            self.register_buffer("lengths", torch.from_numpy(cqt["lengths"])[:, None])
+            self.cqt_bn = bn(0)
+            self.contour1, self.contour1_bn, self.contour2 = conv(1), bn(2), conv(3)
+            self.note1, self.note2 = conv(4, (1, 3)), conv(7)
+            self.onset1, self.onset1_bn, self.onset2 = conv(5, (1, 3)), bn(6), conv(8)
+
+        @staticmethod
+        def _down(x, kernel, n):
+            pad = (kernel.shape[-1] - 1) // 2
+            return F.conv1d(F.pad(x, (pad, pad)), kernel, stride=n)
+
+        def _octave(self, x, hop):
+            p = cqt["n_fft"] // 2
+            x = F.pad(x, (p, p), mode="reflect")
+            re = F.conv1d(x, self.k_re, stride=hop)
+            im = -F.conv1d(x, self.k_im, stride=hop)
+            return re, im
+
+        def cqt(self, y):
+            x = y[:, None, :]
+            if cqt["early"] is not None:
+                x = self._down(x, self.early, cqt["factor"])
+            hop = cqt["hop"]
+            re, im = self._octave(x, hop)
+            for _ in range(cqt["n_oct"] - 1):
+                hop //= 2
+                x = self._down(x, self.lowpass, 2)
+                r1, i1 = self._octave(x, hop)
+                re, im = torch.cat([r1, re], 1), torch.cat([i1, im], 1)
+            re, im = re[:, -cqt["n_bins"]:], im[:, -cqt["n_bins"]:]
+            scale = cqt["factor"] * torch.sqrt(self.lengths)
+            return torch.sqrt((re * scale) ** 2 + (im * scale) ** 2)  # (batch, bins, frames)
+
+        def forward(self, y):
+            mag = self.cqt(y)
+            logp = 10 * torch.log10(mag ** 2 + 1e-10)
+            logp = logp - logp.amin(dim=(1, 2), keepdim=True)
+            top = logp.amax(dim=(1, 2), keepdim=True)
+            x = torch.where(top > 0, logp / torch.where(top > 0, top, torch.ones_like(top)), torch.zeros_like(logp))
+            x = self.cqt_bn(x.transpose(1, 2)[:, None])  # (batch, 1, time, freq)
+            stacked = []
+            for s in shifts:
+                if s > 0:
+                    stacked.append(F.pad(x[..., s:], (0, s)))
+                elif s < 0:
+                    stacked.append(F.pad(x[..., :s], (-s, 0)))
+                else:
+                    stacked.append(x)
+            x = torch.cat(stacked, 1)[..., :264]
+            c = torch.relu(self.contour1_bn(self.contour1(same(x, (3, 39)))))
+            contour = torch.sigmoid(self.contour2(same(c, (5, 5))))
+            n = torch.relu(self.note1(same(contour, (7, 7), (1, 3))))
+            note = torch.sigmoid(self.note2(same(n, (7, 3))))
+            o = torch.relu(self.onset1_bn(self.onset1(same(x, (5, 5), (1, 3)))))
+            onset = torch.sigmoid(self.onset2(same(torch.cat([note, o], 1), (3, 3))))
+            return {"note": note[:, 0], "onset": onset[:, 0], "contour": contour[:, 0]}
+
+    return BasicPitch().eval()
+
+
+def basic_pitch_posteriorgrams(y, sr, *, net=None, batch=8):
+    """basic-pitch's posteriorgrams of a mono signal, run as its ``predict`` runs it (2-second
+    windows overlapping by 30 frames, half of the overlap cut from each side).
+
+    Returns
+    -------
+    dict
+        ``note`` and ``onset`` ``(88, n_frames)`` (keys A0-C8), ``contour`` ``(264, n_frames)``;
+        frame ``t`` is at ``t * 256 / 22050`` s, ``n_frames = floor(len(y22) * 86.13 / 22050)``.
+    """
+    import torch
+
+    from ..audio.io import resample
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise ParameterError(f"basic_pitch_posteriorgrams needs a mono signal; got shape {y.shape}")
+    y22 = resample(y, orig_sr=sr, target_sr=BP_SR) if sr != BP_SR else y
+    n_out = int(np.floor(len(y22) * ((BP_SR // BP_HOP) / BP_SR)))
+    overlap = BP_OVERLAP * BP_HOP
+    step = BP_WINDOW - overlap
+    padded = np.concatenate([np.zeros(overlap // 2, np.float32), y22])
+    starts = list(range(0, len(padded), step))
+    net = net if net is not None else load_basic_pitch()
+    outs = {"note": [], "onset": [], "contour": []}
+    with torch.inference_mode():
+        for s in range(0, len(starts), batch):
+            win = np.zeros((len(starts[s:s + batch]), BP_WINDOW), np.float32)
+            for i, a in enumerate(starts[s:s + batch]):
+                seg = padded[a:a + BP_WINDOW]
+                win[i, :len(seg)] = seg
+            for k, v in net(torch.from_numpy(win)).items():
+                outs[k].append(v.numpy())
+    h = BP_OVERLAP // 2
+    return {k: np.concatenate(v)[:, h:-h].reshape(-1, v[0].shape[-1])[:n_out].T for k, v in outs.items()}

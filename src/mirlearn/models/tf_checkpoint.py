@@ -130,6 +130,8 @@ def read_checkpoint(prefix):
     out = {}
     for name, f in entries.items():
         dtype = _DTYPES.get(f.get(1, [0])[0])
+        if dtype is None and name == "_CHECKPOINTABLE_OBJECT_GRAPH":
+            continue  # a SavedModel's object graph (a serialised proto), not a weight
         if dtype is None:
             raise CheckpointError(f"{name}: unsupported TensorFlow dtype {f.get(1, [0])[0]}")
         if f.get(3, [0])[0] != 0 or 7 in f:
