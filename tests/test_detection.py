@@ -53,6 +53,13 @@ def test_peak_pick_on_known_bumps():
     ev = peak_pick(a, fps=fps, threshold=0.5, pre_max=0.03, post_max=0.03, combine=0.03)
     np.testing.assert_allclose(ev, [0.5, 1.2, 3.0], atol=0.011)
     assert peak_pick(np.zeros(0), fps=fps).size == 0
+    # a delay moves every event; one that a negative delay would put before 0 s is dropped
+    np.testing.assert_allclose(peak_pick(a, fps=fps, threshold=0.5, pre_max=0.03, post_max=0.03, delay=0.02), [0.52, 1.22, 3.02],
+                               atol=0.011)
+    early = np.zeros(400)
+    early[0:4] = np.hanning(7)[3:]  # a peak at frame 0
+    early[100:107] = np.hanning(7)
+    np.testing.assert_allclose(peak_pick(early, fps=fps, threshold=0.5, pre_max=0.03, post_max=0.03, delay=-0.02), [1.01], atol=1e-9)
     np.testing.assert_allclose(combine_events([0.1, 0.11, 0.2, 0.22, 0.3], 0.03), [0.1, 0.2, 0.3])
     # thresholding a sigmoid at 0.5 keeps the first frame of each run; it cannot split close peaks
     np.testing.assert_allclose(threshold_events(a, fps=fps, threshold=0.5), [0.49, 1.19, 2.99], atol=1e-9)

@@ -91,7 +91,8 @@ def peak_pick(activation, *, fps, threshold=0.5, smooth=0.0, pre_max=0.0, post_m
     combine : float >= 0
         Minimum time between two events (s).
     delay : float
-        Added to every event time (s).
+        Added to every event time (s); with a negative delay, events that would fall
+        before 0 s are dropped.
 
     Returns
     -------
@@ -127,7 +128,7 @@ def peak_pick(activation, *, fps, threshold=0.5, smooth=0.0, pre_max=0.0, post_m
         mov_max = maximum_filter1d(det, max_len, mode="constant", origin=int(np.floor((pre_max - post_max) / 2)))
         det = det * (det == mov_max)
     events = np.flatnonzero(det) / float(fps) + delay
-    return combine_events(events, combine)
+    return combine_events(events[events >= 0], combine)
 
 
 def threshold_events(activation, *, fps, threshold=0.5, combine=0.0):
