@@ -454,3 +454,14 @@ def test_pitch_distillation_tables_are_their_results_files():
     assert a["meta"]["code"] in section
     for clip, r in a["results"]["agreement"].items():
         assert f"| {clip} | {r['voiced_full@100']} | {r['full@50']['overall_accuracy']} | {r['tiny@100']['overall_accuracy']} |" in section
+
+
+def test_onset_teacher_table_is_its_results_file():
+    section = _section("### basic-pitch as an onset teacher")
+    d = _frame_results("onset-teacher")
+    assert d["meta"]["code"] in section
+    for name, r in d["results"].items():
+        if name in ("tuned", "threshold 0.5"):
+            row = f"| basic-pitch, {name} | {r['f_measure']} | {r['precision']} | {r['recall']} | {', '.join(f'{x:.3f}' for x in r['folds_f'])} |"
+            assert row in section
+    assert f"{d['results']['cpu_seconds_per_audio_second']} s of CPU per second of audio" in section
