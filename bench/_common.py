@@ -58,3 +58,24 @@ def mean_std(values):
     v = np.asarray(values, dtype=float)
     s = v.std(ddof=1) if len(v) > 1 else 0.0
     return f"{v.mean():.3f} ± {s:.3f}"
+
+
+def evaluate_run(run_dir, manifest, env):
+    """``mirlearn evaluate RUN --data MANIFEST --split all --json``: the run's scores on every
+    item of a manifest."""
+    r = subprocess.run([sys.executable, "-m", "mirlearn", "evaluate", str(run_dir), "--data", str(manifest), "--split", "all", "--json"],
+                       capture_output=True, text=True, env=env)
+    if r.returncode:
+        sys.exit(r.stderr)
+    return json.loads(r.stdout)
+
+
+def write_manifest(path, header, rows):
+    """A CSV manifest: the header row, then ``rows``; returns ``path``."""
+    import csv
+
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path

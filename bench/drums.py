@@ -30,7 +30,7 @@ import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, code_digest, mean_std, train_once  # noqa: E402
+from _common import ROOT, code_digest, mean_std, train_once, write_manifest  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 CLASSES = ("KD", "SD", "HH")
@@ -55,11 +55,7 @@ def manifest(work, *, stems=True, mixtures=True):
             rows.append((str(mix), str(ann), song, k % 4))
     name = "drums-" + ("stems" if stems else "") + ("+mix" if mixtures else "") + ".csv"
     out = work / name
-    with open(out, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["path", "annotation", "group", "fold"])
-        w.writerows(rows)
-    return out
+    return write_manifest(out, ["path", "annotation", "group", "fold"], rows)
 
 
 def summed(folds, which):

@@ -20,24 +20,15 @@ import csv
 import json
 import os
 import platform
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, code_digest, mean_std, train_once  # noqa: E402
+from _common import ROOT, code_digest, evaluate_run, mean_std, train_once  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 KEYS = ("raw_pitch_accuracy", "raw_chroma_accuracy", "voicing_recall", "voicing_false_alarm", "overall_accuracy")
-
-
-def evaluate(run_dir, manifest, env):
-    r = subprocess.run([sys.executable, "-m", "mirlearn", "evaluate", str(run_dir), "--data", str(manifest), "--split", "all", "--json"],
-                       capture_output=True, text=True, env=env)
-    if r.returncode:
-        sys.exit(r.stderr)
-    return json.loads(r.stdout)
 
 
 def pyin_scores(manifest):
@@ -92,8 +83,8 @@ def main():
     for seed in [int(s) for s in args.seeds.split(",")]:
         run = args.work / f"run-seed{seed}"
         train_once(run, ["--task", "pitch", "--data", man, "--model", "pitch_cnn", "--config", cfg, "--seed", seed], env, digest)
-        res["pitch_cnn"]["timgm6mb"].append(evaluate(run, test_tim, env))
-        res["pitch_cnn"]["madmom"].append(evaluate(run, test_real, env))
+        res["pitch_cnn"]["timgm6mb"].append(evaluate_run(run, test_tim, env))
+        res["pitch_cnn"]["madmom"].append(evaluate_run(run, test_real, env))
     out = {"pitch_cnn": {src: {k: mean_std([m[k] for m in ms]) for k in KEYS} for src, ms in res["pitch_cnn"].items()}}
     out["pyin"] = {src: {k: f"{v[k]:.3f}" for k in KEYS} for src, v in (("timgm6mb", pyin_scores(test_tim)), ("madmom", pyin_scores(test_real)))}
     print(json.dumps(out, indent=1))

@@ -36,7 +36,6 @@ import json
 import os
 import platform
 import re
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -44,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, code_digest, mean_std, train_once  # noqa: E402
+from _common import ROOT, code_digest, evaluate_run, mean_std, train_once, write_manifest  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 KEYS = ("raw_pitch_accuracy", "raw_chroma_accuracy", "voicing_recall", "voicing_false_alarm", "overall_accuracy")
@@ -55,11 +54,7 @@ LAYERS = (4, 8, 12, 16)
 
 
 def _write_manifest(path, rows):
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["path", "annotation", "split", "group"])
-        w.writerows(rows)
-    return path
+    return write_manifest(path, ["path", "annotation", "split", "group"], rows)
 
 
 def segments(label_manifest, out):
@@ -110,14 +105,6 @@ def salamander_notes(root, out):
             write_f0(ann, t, np.where((t >= 0.03) & (t <= 1.0), 440.0 * 2 ** ((pitch - 69) / 12), 0.0))
         rows.append((str(wav), str(ann)))
     return sorted(rows)
-
-
-def evaluate(run_dir, manifest, env):
-    r = subprocess.run([sys.executable, "-m", "mirlearn", "evaluate", str(run_dir), "--data", str(manifest), "--split", "all", "--json"],
-                       capture_output=True, text=True, env=env)
-    if r.returncode:
-        sys.exit(r.stderr)
-    return json.loads(r.stdout)
 
 
 def _pooled(pairs, estimate):
@@ -238,9 +225,9 @@ def main():
             run = rendered_run(seed)
             if full_run:
                 for t in ("salamander", "timgm6mb"):
-                    add("rendered", t, evaluate(run, tests[t], env))
+                    add("rendered", t, evaluate_run(run, tests[t], env))
                 # every song is a held-out song of this student: its mean over the four folds' sets
-                per = [evaluate(run, tests[f"songs{k}"], env) for k in range(N_FOLDS)]
+                per = [evaluate_run(run, tests[f"songs{k}"], env) for k in range(N_FOLDS)]
                 add("rendered", "held-out songs", {key: float(np.mean([p[key] for p in per])) for key in KEYS})
     for model in [m for m in models if m != "rendered"]:
         for k in folds:
@@ -252,8 +239,8 @@ def main():
             train_once(run, ["--task", "pitch", "--data", data, "--model", "pitch_cnn", "--config", cfg, "--seed", k], env, digest)
             if full_run:
                 for t in ("salamander", "timgm6mb"):
-                    add(model, t, evaluate(run, tests[t], env))
-                add(model, "held-out songs", evaluate(run, tests[f"songs{k}"], env))
+                    add(model, t, evaluate_run(run, tests[t], env))
+                add(model, "held-out songs", evaluate_run(run, tests[f"songs{k}"], env))
     if not full_run:
         print("runs done; the full command evaluates them")
         return
