@@ -132,16 +132,13 @@ def pyin_estimate(wav):
 
 def teacher_estimate(capacity, teacher_fps, threshold):
     from mirlearn.audio import load
-    from mirlearn.data.teachers import crepe_activations, crepe_f0, load_crepe, resample_activations
+    from mirlearn.data.teachers import crepe_pitch, load_crepe
 
     net = load_crepe(capacity)
 
     def est(wav):
         y, sr = load(wav, sr=16000)
-        act = crepe_activations(y, sr, fps=teacher_fps, net=net)
-        if teacher_fps != 100:
-            act = resample_activations(act, 1 + len(y) // 160, 100 // teacher_fps)
-        f0, _ = crepe_f0(act, threshold=threshold)
+        f0, _ = crepe_pitch(y, sr, run_fps=teacher_fps, threshold=threshold, net=net)
         return np.arange(len(f0)) / 100.0, f0
 
     return est

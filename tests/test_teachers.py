@@ -241,3 +241,18 @@ def test_missing_basic_pitch_gives_a_clear_error(monkeypatch):
     monkeypatch.setattr(md, "distribution", absent)
     with pytest.raises(ParameterError, match="pip install --no-deps basic-pitch"):
         T.load_basic_pitch()
+
+
+def test_crepe_pitch_is_the_activations_interpolated_and_decoded(tiny):
+    """crepe_pitch = crepe_activations at run_fps, resample_activations to 100 fps, crepe_f0:
+    the one path label_pitch and the benchmarks take."""
+    from mirlearn.audio.io import resample
+
+    y = _tone(220.0, 1.0, 22050)
+    y16 = resample(y, orig_sr=22050, target_sr=SR)
+    act = T.resample_activations(T.crepe_activations(y16, SR, fps=50, net=tiny), 1 + len(y16) // 160, 2)
+    want, _ = T.crepe_f0(act, threshold=0.4)
+    got, _ = T.crepe_pitch(y, 22050, run_fps=50, threshold=0.4, net=tiny)
+    np.testing.assert_array_equal(got, want)
+    with pytest.raises(ParameterError, match="run_fps"):
+        T.crepe_pitch(y, 22050, run_fps=30, net=tiny)

@@ -152,6 +152,28 @@ def resample_activations(act, n_frames, factor):
     return act[:, lo] * (1 - w) + act[:, hi] * w
 
 
+def crepe_pitch(y, sr, *, capacity="full", run_fps=100, threshold=0.5, fmin=None, fmax=None, net=None):
+    """CREPE's f0 track of a mono signal at 100 fps: the network run at ``run_fps`` (100, 50,
+    25 or 20; 50 halves the full network's cost), its activations interpolated to 100 fps
+    (:func:`resample_activations`), then decoded (:func:`crepe_f0`).
+
+    Returns
+    -------
+    f0, confidence : np.ndarray [shape=(1 + len(y16) // 160,)]
+        ``y16``: the signal at 16 kHz; frame ``t`` is centred on ``t / 100`` s.
+    """
+    from ..audio.io import resample
+
+    if run_fps not in (100, 50, 25, 20):
+        raise ParameterError(f"run_fps={run_fps}: one of 100, 50, 25, 20 (a whole divisor of the labels' 100 fps)")
+    y = np.asarray(y, dtype=np.float32)
+    y16 = resample(y, orig_sr=sr, target_sr=CREPE_SR) if sr != CREPE_SR and y.ndim == 1 else y
+    act = crepe_activations(y16, CREPE_SR, capacity=capacity, fps=run_fps, net=net)
+    if run_fps != 100:
+        act = resample_activations(act, 1 + len(y16) // (CREPE_SR // 100), 100 // run_fps)
+    return crepe_f0(act, threshold=threshold, fmin=fmin, fmax=fmax)
+
+
 def crepe_f0(act, *, threshold=0.5, fmin=None, fmax=None):
     """f0 and confidence from CREPE's activations: the activation-weighted mean of cents over
     the 9 bins around the peak (CREPE's decoding), voiced where the peak is at least ``threshold``.
@@ -263,10 +285,7 @@ def label_pitch(files, out, *, teacher="crepe", capacity="full", threshold=0.5, 
                 echo(f"skipped {f}: silent")
                 continue
             net = net if net is not None else load_crepe(capacity)
-            act = crepe_activations(y, sr, capacity=capacity, fps=teacher_fps, net=net)
-            if teacher_fps != 100:
-                act = resample_activations(act, 1 + len(y) // (CREPE_SR // 100), 100 // teacher_fps)
-            f0, _ = crepe_f0(act, threshold=threshold, fmin=fmin, fmax=fmax)
+            f0, _ = crepe_pitch(y, sr, capacity=capacity, run_fps=teacher_fps, threshold=threshold, fmin=fmin, fmax=fmax, net=net)
             # whole files only: a run stopped half-way leaves no partial labels
             atomic_write_text(ann, settings + "\ntime,frequency\n" + "".join(f"{t / 100:.2f},{v:.3f}\n" for t, v in enumerate(f0)))
         voiced[name] = float(np.mean(f0 > 0))
