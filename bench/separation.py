@@ -17,7 +17,12 @@ learned model under each augmentation condition: ``all`` (cross-song remixing, r
 random polarity), ``-X`` (all but X), ``none``, and ``all+synthetic``: ``all`` with
 ``--synthetic`` songs rendered from a SoundFont and Hydrogen kits
 (:func:`mirlearn.data.separation.render_songs`, seed 0) added to every fold's training songs
-(never to validation or test). ``all+synthetic`` is only run when asked for by name.
+(never to validation or test). ``all+kits``: ``all``, and with probability ``--layer`` (0.5)
+a training chunk's drums are replaced by a piece of one of ``--kit-tracks`` drum tracks
+(20 s each) played on the recorded Hydrogen kits (:data:`mirlearn.data.drumkits.RECORDED_KITS`,
+Debian hydrogen-data and hydrogen-drumkits; :func:`mirlearn.data.drumkits.render_drum_tracks`,
+seed 0), at the level of the drums it replaces (``augment.layer``, ``layer_data``). The
+synthetic conditions are only run when asked for by name.
 
 ``--train-songs N`` trains each fold on N of its training songs only (a seeded choice per
 fold that does not change with the seed, so that smaller sets nest in larger ones; validation
@@ -54,6 +59,7 @@ CONDITIONS = {
     "-polarity": {"polarity": False},
     "none": {"remix": 0.0, "gain_db": 0.0, "polarity": False},
     "all+synthetic": {},
+    "all+kits": {},  # augment.layer is --layer
 }
 
 
@@ -102,8 +108,10 @@ def main():
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "mdb-stems-dev"))
     ap.add_argument("--models", default="wave_u_net,mask_unet")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--conditions", default=",".join(c for c in CONDITIONS if "synthetic" not in c))
+    ap.add_argument("--conditions", default=",".join(c for c in CONDITIONS if "+" not in c))
     ap.add_argument("--synthetic", type=int, default=8, help="synthetic songs (20 s each) of the all+synthetic condition")
+    ap.add_argument("--kit-tracks", type=int, default=40, help="drum tracks (20 s each) on the recorded kits, for all+kits")
+    ap.add_argument("--layer", type=float, default=0.5, help="probability of layering a recorded-kit track, for all+kits")
     ap.add_argument("--baselines", default="mixture,hpss,oracle_irm")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="training config overrides (YAML values)")
     ap.add_argument("--train-songs", type=int, default=0, help="train each fold on this many of its training songs (0: all)")
@@ -150,6 +158,16 @@ def main():
         if not folder.is_dir():
             render_songs(folder, n_songs=args.synthetic, seconds=20.0, sr=sr, seed=0, progress=False)
         synthetic = [read_song(s, stems=stems, sr=sr) for s in load_separation(folder, stems=stems)[0]]
+    kit_tracks = None
+    if "all+kits" in args.conditions.split(","):
+        from mirlearn.data.drumkits import RECORDED_KITS, find_kits, render_drum_tracks
+
+        kit_tracks = work / f"kits-{args.kit_tracks}"
+        if not (kit_tracks / "drums.csv").is_file():
+            kits = [k for k in find_kits() if k.name in RECORDED_KITS]
+            if not kits:
+                sys.exit("all+kits needs the recorded Hydrogen kits: make real-sources (Debian hydrogen-drumkits)")
+            render_drum_tracks(kit_tracks, n_tracks=args.kit_tracks, seconds=20.0, sr=sr, kits=kits, seed=0, progress=False)
     results = {}
     if Path(args.out).is_file():
         old = json.loads(Path(args.out).read_text())
@@ -185,7 +203,8 @@ def main():
                 key = f"{model}|{name}|{seed}"
                 if key in results:
                     continue
-                cfg = resolve_separation_config(overrides, {"seed": seed, "augment": CONDITIONS[cond]})
+                layering = {"augment": {"layer": args.layer}, "layer_data": str(kit_tracks)} if cond == "all+kits" else {}
+                cfg = resolve_separation_config(overrides, {"seed": seed, "augment": CONDITIONS[cond]}, layering)
                 t0 = time.perf_counter()
                 per_song, epochs = [], []
                 for k, te in enumerate(folds):

@@ -13,8 +13,11 @@ n_channels, n_samples)`` float32 at the dataset's sample rate.
 :class:`RemixChunks` draws training chunks on the fly: with probability ``remix`` each stem
 comes from its own random song and offset (cross-song remixing), otherwise all stems come
 from one song at one offset; each stem gets a random gain (``gain_db``) and, with
-``polarity``, a random sign. Validation chunks (:class:`SongChunks`) are fixed and
-un-augmented.
+``polarity``, a random sign. With ``layers`` (recordings of one stem alone, read by
+:func:`read_layers`), a chunk's ``layer_stem`` is, with probability ``layer``, replaced by a
+piece of one of those recordings at the level of the stem it replaces: real drum recordings
+layered into real songs' mixtures, for example. Validation chunks (:class:`SongChunks`) are
+fixed and un-augmented.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from ..errors import MirlearnWarning, ParameterError
 from .augment import remove_dc
 from .soundfont import require_tinysoundfont
 
-__all__ = ["Song", "load_separation", "read_song", "stem_order", "RemixChunks", "SongChunks", "AUDIO_SUFFIXES", "render_songs"]
+__all__ = ["Song", "load_separation", "read_song", "read_layers", "stem_order", "RemixChunks", "SongChunks", "AUDIO_SUFFIXES",
+           "render_songs"]
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 #: The usual four stems come first, in this order; other stem names follow alphabetically.
@@ -171,6 +175,51 @@ def read_song(song, *, stems, sr, mono=True):
     return np.stack([np.pad(x, ((0, 0), (0, n - x.shape[-1]))) for x in sigs])
 
 
+def read_layers(path, *, sr, min_seconds=1.0):
+    """Recordings of one stem alone, to layer into training mixtures (:class:`RemixChunks`).
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder: every audio file under it (sub-folders included), except files whose name
+        ends in ``_mix`` (the mixtures ``mirlearn datasets render-drums --backing-soundfont``
+        writes beside its drum tracks); or one audio file.
+    sr : int
+        The sample rate to decode at.
+    min_seconds : float
+        Shorter or silent files are skipped with a warning.
+
+    Returns
+    -------
+    list of np.ndarray [shape=(n_samples,)]
+        Mono float32 signals, in sorted path order.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(f for f in path.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES and not f.stem.endswith("_mix"))
+    elif path.is_file():
+        files = [path]
+    else:
+        raise ParameterError(f"layer_data {path}: no such folder or audio file")
+    out = []
+    for f in files:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*silent", category=MirlearnWarning)
+            y, _ = load(f, sr=sr, mono=True)
+        y = np.asarray(y, np.float32).reshape(-1)
+        if y.size < min_seconds * sr or not np.any(y):
+            warnings.warn(f"layer_data: {f} is silent or shorter than {min_seconds} s; skipped", MirlearnWarning, stacklevel=2)
+            continue
+        out.append(y)
+    if not out:
+        raise ParameterError(f"layer_data {path}: no usable audio file (at least {min_seconds} s, not silent)")
+    return out
+
+
+def _rms(x):
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+
+
 class RemixChunks:
     """Random training chunks ``(n_stems, n_channels, chunk)`` from songs in memory.
 
@@ -187,12 +236,29 @@ class RemixChunks:
         Each stem's gain is uniform in ``[-gain_db, gain_db]`` dB.
     polarity : bool
         Flip each stem's sign with probability 0.5.
+    layers : list of np.ndarray [shape=(n_samples,)] or None
+        Recordings of stem ``layer_stem`` alone (:func:`read_layers`).
+    layer_stem : int
+        The index of the stem the layers stand in for.
+    layer : float in [0, 1]
+        Probability that a chunk's ``layer_stem`` is replaced by a random piece of a random
+        layer, scaled to the RMS of the piece it replaces (or, where that is silent, to the
+        median RMS of that stem over the songs), before the gains; a near-silent piece of a
+        layer replaces nothing. With ``layer=0`` the
+        chunks are those without layers, draw for draw.
     seed : int
     """
 
-    def __init__(self, tracks, *, chunk, n_chunks, remix=0.5, gain_db=0.0, polarity=False, seed=0):
+    def __init__(self, tracks, *, chunk, n_chunks, remix=0.5, gain_db=0.0, polarity=False, layers=None, layer_stem=0,
+                 layer=0.0, seed=0):
         self.tracks, self.chunk, self.n_chunks = tracks, int(chunk), int(n_chunks)
         self.remix, self.gain_db, self.polarity, self.seed = float(remix), float(gain_db), bool(polarity), int(seed)
+        self.layers, self.layer_stem, self.layer = layers, int(layer_stem), float(layer)
+        if self.layer and not layers:
+            raise ParameterError(f"layer={layer} needs recordings to layer (layers=)")
+        if self.layer:
+            levels = [_rms(t[self.layer_stem]) for t in tracks]
+            self._level = float(np.median([v for v in levels if v > 0] or [0.1]))
         self.epoch = 0
 
     def __len__(self):
@@ -200,7 +266,9 @@ class RemixChunks:
 
     def _piece(self, rng, song, stem):
         """``chunk`` samples of one stem (``stem`` an index) or of all (``slice(None)``)."""
-        x = self.tracks[song][stem]
+        return self._cut(rng, self.tracks[song][stem])
+
+    def _cut(self, rng, x):
         n = x.shape[-1]
         if n <= self.chunk:
             return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, self.chunk - n)])
@@ -220,6 +288,13 @@ class RemixChunks:
         gains = 10 ** (rng.uniform(-self.gain_db, self.gain_db, n_stems) / 20) if self.gain_db else np.ones(n_stems)
         if self.polarity:
             gains = gains * rng.choice([-1.0, 1.0], n_stems)
+        if self.layer and rng.random() < self.layer:  # drawn after the gains: layer=0 leaves the stream unchanged
+            k = self.layer_stem
+            piece = self._cut(rng, self.layers[int(rng.integers(len(self.layers)))])
+            if _rms(piece) > 1e-4:  # a near-silent piece (a track's last bar ringing out) is not scaled up
+                level = _rms(out[k]) if _rms(out[k]) > 1e-4 else self._level
+                out = out.copy()
+                out[k] = piece[None, :] * (level / _rms(piece))
         return (out * gains[:, None, None].astype(np.float32)).astype(np.float32)
 
 

@@ -16,6 +16,13 @@ Losses: ``l1`` or ``l2`` on waveforms (``wave_u_net``) or on magnitudes (``mask_
 For ``mask_unet``, ``wave_weight: W`` adds W times the same loss on the waveforms the masks
 give (mixture phase, inverse STFT), scaled by the window's energy so that W = 1 weighs the
 two domains about equally: a loss on the spectrogram and the waveform together.
+
+Layering: ``layer_data: PATH`` names recordings of one stem alone (``layer_stem``, default
+``drums``; a folder of audio files, read by :func:`mirlearn.data.separation.read_layers`), and
+``augment: {layer: P}`` replaces that stem of a training chunk by a piece of one of them with
+probability P, at the level of the stem it replaces: recorded drum kits
+(``mirlearn datasets render-drums --kits ...``) layered into the real songs' mixtures.
+Validation and test songs are never layered.
 """
 
 from __future__ import annotations
@@ -53,7 +60,9 @@ SEPARATION_DEFAULTS = {
     "lr": 1e-3,
     "weight_decay": 0.0,
     "patience": 8,
-    "augment": {"remix": 0.5, "gain_db": 3.0, "polarity": True},
+    "augment": {"remix": 0.5, "gain_db": 3.0, "polarity": True, "layer": 0.0},
+    "layer_data": None,
+    "layer_stem": "drums",
     "final_model": True,
     "accelerator": "auto",
     "devices": "auto",
@@ -68,7 +77,7 @@ NETWORK_DEFAULTS = {
     "mask_unet": dict(depth=5, n_filters=16, chunk_frames=128),
 }
 
-_AUGMENT_KEYS = ("remix", "gain_db", "polarity")
+_AUGMENT_KEYS = ("remix", "gain_db", "polarity", "layer")
 
 
 def _unknown(key, valid, where):
@@ -108,6 +117,14 @@ def resolve_separation_config(*layers):
         raise ParameterError(f"valid_size must be a fraction in (0, 1), got {cfg['valid_size']!r}")
     if not 0 <= float(cfg["augment"]["remix"]) <= 1:
         raise ParameterError(f"augment.remix is a probability in [0, 1], got {cfg['augment']['remix']!r}")
+    layer = cfg["augment"]["layer"]
+    if isinstance(layer, bool) or not isinstance(layer, (int, float)) or not 0 <= layer <= 1:
+        raise ParameterError(f"augment.layer is a probability in [0, 1], got {layer!r}")
+    if layer and not cfg["layer_data"]:
+        raise ParameterError(f"augment.layer is {layer} but layer_data is not set; give layer_data: a folder of recordings "
+                             f"of {cfg['layer_stem']!r} alone (mirlearn datasets render-drums --kits ...), or set augment.layer: 0")
+    if not isinstance(cfg["layer_stem"], str):
+        raise ParameterError(f"layer_stem must be a stem name, got {cfg['layer_stem']!r}")
     return cfg
 
 
@@ -151,7 +168,7 @@ def fit_separation_model(model, train, valid, cfg, *, stems, out_dir, progress=T
     import torch
     from torch.utils.data import DataLoader
 
-    from ..data.separation import RemixChunks, SongChunks
+    from ..data.separation import RemixChunks, SongChunks, read_layers
     from ..inference.separate import SeparationBundle
     from ..models.neural import build_network
     from .deep import fit_best
@@ -163,8 +180,13 @@ def fit_separation_model(model, train, valid, cfg, *, stems, out_dir, progress=T
     net = build_network(model, **net_cfg)
     chunk = _chunk_samples(net)
     aug = cfg["augment"]
+    layers, layer_stem = None, 0
+    if aug["layer"]:
+        if cfg["layer_stem"] not in stems:
+            raise ParameterError(f"layer_stem {cfg['layer_stem']!r} is not one of the stems {', '.join(stems)}")
+        layers, layer_stem = read_layers(cfg["layer_data"], sr=int(cfg["sr"])), list(stems).index(cfg["layer_stem"])
     train_ds = RemixChunks(train, chunk=chunk, n_chunks=cfg["chunks_per_epoch"], remix=aug["remix"], gain_db=aug["gain_db"],
-                           polarity=aug["polarity"], seed=cfg["seed"])
+                           polarity=aug["polarity"], layers=layers, layer_stem=layer_stem, layer=aug["layer"], seed=cfg["seed"])
     valid_ds = SongChunks(valid, chunk=chunk)
     g = torch.Generator().manual_seed(cfg["seed"])
     kw = dict(num_workers=cfg["num_workers"], persistent_workers=cfg["num_workers"] > 0)
@@ -176,7 +198,7 @@ def fit_separation_model(model, train, valid, cfg, *, stems, out_dir, progress=T
     net.eval()
     bundle = SeparationBundle(network=model, network_config=net.get_config(), stems=list(stems), sr=int(cfg["sr"]),
                               state_dict=net.state_dict(),
-                              info=dict(epochs_run=int(trainer.current_epoch), n_train=len(train), n_valid=len(valid),
+                              info=dict(epochs_run=int(trainer.current_epoch), n_train=len(train), n_valid=len(valid), n_layers=len(layers or []),
                                         loss=cfg["loss"], wave_weight=float(cfg["wave_weight"]), augment=dict(aug), chunk_samples=int(chunk)))
     return bundle, history, trainer.global_rank
 
