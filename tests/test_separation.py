@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mirlearn.data.separation import RemixChunks, SongChunks, load_separation, read_song, stem_order
-from mirlearn.errors import ParameterError
+from mirlearn.data.separation import RemixChunks, SongChunks, load_separation, read_layers, read_song, stem_order
+from mirlearn.errors import MirlearnWarning, ParameterError
 
 from .conftest import DATA, cli
 
@@ -137,6 +137,82 @@ def test_remix_chunks():
     assert not np.array_equal(first, aug[7])  # new chunks every epoch
     val = SongChunks(tracks[:2], chunk=2000)
     assert len(val) == 2 * 3 and val[2].shape == (4, 1, 2000) and not val[2][..., 1000:].any()
+
+
+def test_read_layers_skips_mixtures_and_unusable_files(tmp_path):
+    d = tmp_path / "kits" / "kitA"
+    d.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    sf.write(d / "track_000.wav", 0.1 * rng.standard_normal(2 * SR).astype(np.float32), SR)
+    sf.write(d / "track_000_mix.wav", 0.1 * rng.standard_normal(2 * SR).astype(np.float32), SR)  # a mixture: not a layer
+    sf.write(d / "track_001.wav", np.zeros(2 * SR, np.float32), SR)  # silent
+    sf.write(d / "short.wav", 0.1 * rng.standard_normal(SR // 4).astype(np.float32), SR)  # too short
+    sf.write(tmp_path / "kits" / "stereo.wav", 0.1 * rng.standard_normal((3 * 44100, 2)).astype(np.float32), 44100)
+    with pytest.warns(MirlearnWarning, match="skipped"):
+        layers = read_layers(tmp_path / "kits", sr=SR)
+    assert [x.shape for x in layers] == [(2 * SR,), (3 * SR,)]  # track_000, then stereo.wav resampled and mono
+    assert all(x.dtype == np.float32 for x in layers)
+    with pytest.raises(ParameterError, match="no such folder"):
+        read_layers(tmp_path / "nowhere", sr=SR)
+    with pytest.raises(ParameterError, match="no usable audio"), pytest.warns(MirlearnWarning):
+        read_layers(d / "track_001.wav", sr=SR)
+
+
+def test_remix_chunks_layers_a_stem_at_its_level():
+    tracks = [np.stack([np.full((1, 5000), 10 * k + j + 1, np.float32) for j in range(4)]) for k in range(5)]
+    tracks[0][1, :, :2500] = 0  # stem 1 of song 0 is silent in its first half
+    rng = np.random.default_rng(1)
+    layers = [rng.standard_normal(3000).astype(np.float32), rng.standard_normal(8000).astype(np.float32)]
+    kw = dict(chunk=1000, n_chunks=60, remix=0.5, gain_db=6.0, polarity=True, seed=3)
+    plain = RemixChunks(tracks, **kw)
+    unused = RemixChunks(tracks, **kw, layers=layers, layer_stem=1, layer=0.0)
+    assert all(np.array_equal(plain[i], unused[i]) for i in range(60))  # layer=0: the same chunks, draw for draw
+    always = RemixChunks(tracks, **kw, layers=layers, layer_stem=1, layer=1.0)
+    half = RemixChunks(tracks, **kw, layers=layers, layer_stem=1, layer=0.5)
+    n_layered = 0
+    for i in range(60):
+        a, p = always[i], plain[i]
+        others = [0, 2, 3]
+        np.testing.assert_allclose(np.abs(a[others]), np.abs(p[others]))  # other stems: the same sources, up to the signs
+        assert np.std(a[1]) > 0  # stem 1 is now a piece of a layer, not a constant
+        level = np.sqrt(np.mean(a[1] ** 2)) / np.sqrt(np.mean(p[1] ** 2)) if np.any(p[1]) else None
+        if level is not None:
+            assert abs(level - 1) < 1e-4  # at the level of the stem it replaces (the gains are the same draws)
+        n_layered += not np.array_equal(half[i][1], p[1])
+    assert 15 < n_layered < 45  # about half the chunks
+    median = np.median([np.sqrt(np.mean(t[1] ** 2)) for t in tracks])
+    flat = dict(kw, gain_db=0.0, polarity=False, n_chunks=200)
+    bare, filled = RemixChunks(tracks, **flat), RemixChunks(tracks, **flat, layers=layers, layer_stem=1, layer=1.0)
+    silent = [i for i in range(200) if not np.any(bare[i][1])]
+    assert silent
+    for i in silent:  # a silent stem is replaced at the median level of that stem over the songs
+        assert np.sqrt(np.mean(filled[i][1] ** 2)) == pytest.approx(median, rel=1e-4)
+    with pytest.raises(ParameterError, match="needs recordings"):
+        RemixChunks(tracks, **kw, layer=0.5)
+
+
+def test_separation_layering_is_checked_and_trains(songs_dir, tmp_path):
+    from mirlearn.training.separation import fit_separation_model, resolve_separation_config
+
+    for bad in (-0.1, 1.5, "often", True):
+        with pytest.raises(ParameterError, match="augment.layer"):
+            resolve_separation_config({"augment": {"layer": bad}, "layer_data": str(tmp_path)})
+    with pytest.raises(ParameterError, match="layer_data is not set"):
+        resolve_separation_config({"augment": {"layer": 0.5}})
+    kits = tmp_path / "kits"
+    kits.mkdir()
+    sf.write(kits / "groove.wav", _song(7, seconds=3.0)["drums"].astype(np.float32), SR)
+    songs, stems = load_separation(songs_dir)
+    tracks = [read_song(s, stems=stems, sr=SR) for s in songs]
+    cfg = resolve_separation_config({"epochs": 1, "chunks_per_epoch": 4, "batch_size": 2, "network": TINY_MASK,
+                                     "augment": {"layer": 0.5}, "layer_data": str(kits)})
+    assert cfg["augment"] == {"remix": 0.5, "gain_db": 3.0, "polarity": True, "layer": 0.5}
+    bundle, _, _ = fit_separation_model("mask_unet", tracks[:2], tracks[2:3], cfg, stems=stems, out_dir=tmp_path / "m",
+                                        progress=False)
+    assert bundle.info["n_layers"] == 1 and bundle.info["augment"]["layer"] == 0.5
+    with pytest.raises(ParameterError, match="layer_stem 'percussion' is not one of the stems"):
+        fit_separation_model("mask_unet", tracks[:2], tracks[2:3], {**cfg, "layer_stem": "percussion"}, stems=stems,
+                             out_dir=tmp_path / "p", progress=False)
 
 
 # -- networks -----------------------------------------------------------------------------
