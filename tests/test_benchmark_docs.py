@@ -376,6 +376,19 @@ def test_separation_tables_are_their_results_files():
     old = json.loads((ROOT / "bench" / "results" / "separation-mask.json").read_text())["results"]["mask_unet|all|0"]
     assert check["results"]["mask_unet|all e6|0"]["sdr"] == old["sdr"]
 
+    # recorded drum kits layered into the mixtures (issue #25): the layered runs (one code) beside the unlayered ones
+    section = _section("### Separation: recorded drum kits layered into the mixtures")
+    merged = {}
+    for name in ("separation-e24", "separation-e24-wave", "separation-kits-s0", "separation-kits-s1", "separation-kits-s2"):
+        d = json.loads((ROOT / "bench" / "results" / f"{name}.json").read_text())
+        assert d["code"] in section, name
+        merged.update({k: v for k, v in d["results"].items() if k in ("hpss", "mixture") or "e24 wave1" in k})
+    assert sorted(k for k in merged if "kits" in k) == [f"mask_unet|all+kits e24 wave1|{i}" for i in range(3)]
+    assert all(merged[f"mask_unet|all+kits e24 wave1|{i}"]["config"]["augment"]["layer"] == 0.5 for i in range(3))
+    expected = [line for line in separation.table(merged, separation.STEMS_ORDER).splitlines() if line.startswith("| ") and "---" not in line][1:]
+    rows = [line for line in section.splitlines() if line.startswith(("| mixture", "| hpss", "| mask_unet"))]
+    assert rows == expected
+
     speed = json.loads((ROOT / "bench" / "results" / "separation_speed.json").read_text())
     section = _section("### Separation speed on one core")
     values = [line.rsplit("|", 2)[1].strip() for line in section.splitlines() if line.startswith("| ") and line.rstrip().endswith("|")][1:]
