@@ -15,7 +15,7 @@ import soundfile as sf
 import mirlearn
 from mirlearn.annotations import read_beats, read_events, validate_beats
 from mirlearn.cli.main import main
-from mirlearn.detection.beats import comb_tempo
+from mirlearn.detection.beats import comb_tempo, interval_tempo
 from mirlearn.errors import MirlearnWarning, ParameterError
 from mirlearn.tasks import get_output, get_task
 from mirlearn.tasks.beats import positions_from_downbeats
@@ -64,6 +64,59 @@ def test_comb_tempo_of_nothing_is_empty_and_bad_parameters_are_errors():
         comb_tempo(np.ones(500), fps=50, alpha=1.5)
     with pytest.raises(ParameterError, match="min_bpm"):
         comb_tempo(np.ones(500), fps=50, min_bpm=200, max_bpm=100)
+
+
+def test_interval_tempo_clusters_the_intervals_of_decoded_beats():
+    tempi, strengths = interval_tempo(np.arange(30) * 0.5 + np.random.default_rng(0).normal(0, 0.003, 30))
+    assert len(tempi) == 1 and abs(tempi[0] - 120) < 1 and strengths.tolist() == [1.0]
+    b = np.r_[np.arange(10) * 0.5, 4.5 + np.arange(1, 6) * 0.4]  # 9 intervals of 0.5 s, then 5 of 0.4 s
+    tempi, strengths = interval_tempo(b)
+    assert np.allclose(tempi, [120, 150]) and np.allclose(strengths, [9 / 14, 5 / 14])
+    assert len(interval_tempo(b, n_tempi=1)[0]) == 1
+    assert [len(x) for x in interval_tempo([1.0])] == [0, 0]
+    with pytest.raises(ParameterError, match="increase"):
+        interval_tempo([1.0, 1.0, 2.0])
+    with pytest.raises(ParameterError, match="tolerance"):
+        interval_tempo(b, tolerance=0)
+
+
+def _pulse_activations(t, pos, *, fps=50, seconds=30, off_beat=1.0):
+    """Beat and downbeat activations of one pulse per beat (``off_beat``: the height of the
+    beats that are not downbeats)."""
+    act = np.zeros((2, seconds * fps))
+    for x, q in zip(t, pos):
+        act[0, int(x * fps)] = 1.0 if q == 1 else off_beat
+        act[1, int(x * fps)] = 1.0 if q == 1 else 0.0
+    return act
+
+
+class _PP:
+    """A bundle as decode sees one: its fps and post-processing."""
+
+    def __init__(self, **pp):
+        self.fps, self.postprocess = 50, {"decoder": "hmm", "hmm": {"threshold": 0.05}, **pp}
+
+
+def test_tempo_method_is_chosen_on_validation_files_comb_on_a_tie():
+    task = get_task("beats")
+    t = np.arange(1.0, 29.0, 0.5)
+    pos = (np.arange(len(t)) % 4 + 1).astype(float)
+    ref = [(t, pos)] * 2
+    # downbeat pulses 7x the others: the comb filters hear the bar, the decoded beats are at 120 BPM
+    barred = _pulse_activations(t, pos, off_beat=0.15)
+    comb, by_beats = (task.decode(_PP(tempo=m), barred)["tempi"][0] for m in ("comb", "beats"))
+    assert abs(by_beats - 120) < 2 and abs(comb - 120) > 10  # the premise
+    assert task.tune_postprocess([barred] * 2, ref, dict(grid=None), fps=50, bundle=_PP(), echo=lambda *a: None)["tempo"] == "beats"
+    # even pulses: both methods find 120 BPM within a fraction of a percent; the comb filters' error is no larger
+    even = _pulse_activations(t, pos)
+    errors = [abs(task.decode(_PP(tempo=m), even)["tempi"][0] / 120 - 1) for m in ("comb", "beats")]
+    assert max(errors) < 0.01
+    chosen = task.tune_postprocess([even] * 2, ref, dict(grid=None), fps=50, bundle=_PP(), echo=lambda *a: None)["tempo"]
+    assert chosen == ("comb" if errors[0] <= errors[1] else "beats")
+    # a bundle without the choice (trained before it existed) uses the comb filters
+    assert task.decode(_PP(), barred)["tempi"][0] == comb
+    with pytest.raises(ParameterError, match="unknown tempo method"):
+        task.decode(_PP(tempo="median"), barred)
 
 
 def test_positions_from_downbeats_count_bars_and_a_pickup():

@@ -14,7 +14,8 @@ import numpy as np
 
 from ..errors import MirlearnWarning, ParameterError
 
-__all__ = ["onset_envelope", "tempogram", "tempo", "tempo_candidates", "beat_track_dp", "beat_track", "bar_pointer_decode", "comb_tempo"]
+__all__ = ["onset_envelope", "tempogram", "tempo", "tempo_candidates", "beat_track_dp", "beat_track", "bar_pointer_decode", "comb_tempo",
+           "interval_tempo"]
 
 
 def _check_envelope(envelope):
@@ -258,6 +259,58 @@ def comb_tempo(activation, *, fps, n_tempi=2, min_bpm=40.0, max_bpm=250.0, alpha
         strengths.append(v)
     s = np.asarray(strengths, dtype=float)
     return np.asarray(tempi, dtype=float), s / s.sum() if len(s) else s
+
+
+def interval_tempo(beats, *, n_tempi=2, tolerance=0.04):
+    """The tempi of decoded beats, from a histogram of their inter-beat intervals.
+
+    The interval with the most others within ``tolerance`` of it (relative) is the first
+    cluster's centre; the cluster is every interval within ``tolerance`` of that centre, and
+    its tempo is 60 over the cluster's median interval. Its intervals are removed and the
+    next cluster drawn the same way, up to ``n_tempi``. A steady beat sequence (what the
+    bar-pointer HMM decodes) has one cluster: one tempo, of strength 1.
+
+    Parameters
+    ----------
+    beats : np.ndarray [shape=(n,)]
+        Beat times in seconds, increasing.
+    n_tempi : int > 0
+    tolerance : float in (0, 1)
+        Relative width of a cluster (4 %: MIREX's tempo tolerance).
+
+    Returns
+    -------
+    tempi : np.ndarray [shape=(k,)]
+        BPM, the most frequent interval first; ``k <= n_tempi`` (0 for fewer than 2 beats).
+    strengths : np.ndarray [shape=(k,)]
+        Each cluster's share of all the intervals (they sum to 1 when every interval falls
+        in one of the ``k`` clusters).
+
+    Examples
+    --------
+    >>> tempi, strengths = interval_tempo(np.arange(20) * 0.5)
+    >>> tempi.round(1).tolist(), strengths.tolist()
+    ([120.0], [1.0])
+    """
+    b = np.asarray(beats, dtype=float)
+    if b.ndim != 1 or not np.all(np.isfinite(b)):
+        raise ParameterError(f"beats must be a 1-d array of finite times in seconds, got shape {b.shape}")
+    if not (isinstance(n_tempi, (int, np.integer)) and n_tempi > 0):
+        raise ParameterError(f"n_tempi must be a positive integer, got {n_tempi!r}")
+    if not 0 < tolerance < 1:
+        raise ParameterError(f"tolerance must lie in (0, 1), got {tolerance!r}")
+    ibi = np.diff(b)
+    if np.any(ibi <= 0):
+        raise ParameterError("beats must increase strictly")
+    total, tempi, strengths = len(ibi), [], []
+    while len(ibi) and len(tempi) < n_tempi:
+        near = np.abs(ibi[None, :] - ibi[:, None]) <= tolerance * ibi[:, None]  # row i: intervals near ibi[i]
+        centre = ibi[int(np.argmax(near.sum(axis=1)))]
+        member = np.abs(ibi - centre) <= tolerance * centre
+        tempi.append(60.0 / float(np.median(ibi[member])))
+        strengths.append(member.sum() / total)
+        ibi = ibi[~member]
+    return np.asarray(tempi, dtype=float), np.asarray(strengths, dtype=float)
 
 
 def _local_score(env, frames_per_beat):

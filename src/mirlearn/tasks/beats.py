@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ParameterError
 from .base import FrameTask, TaskView, register, register_view, write_times
 
 #: Peak-picking grid of the ``peaks`` decoder (beats are at least ~0.28 s apart at 215 BPM).
@@ -21,10 +22,29 @@ HMM_DEFAULTS = dict(min_bpm=55.0, max_bpm=215.0, n_tempi=60, beats_per_bar=[3, 4
                     observation_lambda=16, threshold=0.05, correct=True)
 #: Thresholds of the HMM searched on the validation files.
 HMM_THRESHOLDS = (0.05, 0.1, 0.2)
+#: Tempo estimators, chosen on the validation files: comb filters over the beat activation
+#: (:func:`~mirlearn.detection.beats.comb_tempo`, the default, and what bundles without the
+#: choice use) or the histogram of the decoded beats' intervals
+#: (:func:`~mirlearn.detection.beats.interval_tempo`).
+TEMPO_METHODS = ("comb", "beats")
 #: Files shorter than this (s) get no beats: a bar or two cannot show a tempo.
 MIN_SECONDS = 2.0
 #: Fewer beats than this in a file are no beat at all (a pulse needs two intervals).
 MIN_BEATS = 3
+
+
+def _tempo_error(result, reference_beats):
+    """Relative error of a result's first tempo against the annotated beats' tempo, capped
+    at 1 (1 when the result has no tempo; 0 when the annotation has fewer than two beats,
+    so that such a file favours no method)."""
+    from ..evaluation.beats import reference_tempo
+
+    if len(reference_beats) < 2:
+        return 0.0
+    if not len(result["tempi"]):
+        return 1.0
+    ref = reference_tempo(reference_beats)
+    return min(abs(float(result["tempi"][0]) / ref - 1.0), 1.0)
 
 
 def _empty():
@@ -120,8 +140,9 @@ class Beats(FrameTask):
 
     def decode(self, bundle, act, decoder=None):
         """``{"beats", "positions", "tempi", "strengths"}``: the HMM (the bundle's
-        ``postprocess["decoder"]``, default) or peak picking (``decoder="peaks"``)."""
-        from ..detection.beats import bar_pointer_decode, comb_tempo
+        ``postprocess["decoder"]``, default) or peak picking (``decoder="peaks"``); the tempi
+        by the bundle's ``postprocess["tempo"]`` (:data:`TEMPO_METHODS`, default comb)."""
+        from ..detection.beats import bar_pointer_decode, comb_tempo, interval_tempo
         from ..detection.peaks import peak_pick
 
         pp = bundle.postprocess
@@ -139,12 +160,17 @@ class Beats(FrameTask):
             beats, positions = bar_pointer_decode(beat, d, fps=fps, **{**HMM_DEFAULTS, **pp.get("hmm", {})})
         if len(beats) < MIN_BEATS:
             return _empty()
-        tempi, strengths = comb_tempo(beat, fps=fps)
+        method = pp.get("tempo", "comb")
+        if method not in TEMPO_METHODS:
+            raise ParameterError(f"unknown tempo method {method!r} in the bundle's postprocess; known: {', '.join(TEMPO_METHODS)}")
+        tempi, strengths = comb_tempo(beat, fps=fps) if method == "comb" else interval_tempo(beats)
         return dict(beats=np.asarray(beats, float), positions=np.asarray(positions, float), tempi=tempi, strengths=strengths)
 
     def tune_postprocess(self, activations, references, cfg, *, fps, bundle=None, fallback=None, echo=print):
-        """Peak picking for each row (beat, downbeat) and the HMM's threshold, each the best
-        on the validation files (beat F for the beats; beat F + downbeat F for the HMM)."""
+        """Peak picking for each row (beat, downbeat), the HMM's threshold and the tempo
+        method, each the best on the validation files (beat F for the beats; beat F +
+        downbeat F for the HMM; for the tempo, the smaller mean relative error of T1, each
+        file's capped at 1, the comb filters kept on a tie)."""
         from ..detection.peaks import tune_peak_picking
 
         grid = cfg["grid"] or BEAT_GRID
@@ -163,6 +189,13 @@ class Beats(FrameTask):
             s = [self._file_scores(trial, a, ref) for a, ref in zip(activations, references)]
             scores.append(np.mean([x["f_measure"] + x.get("downbeat_f_measure", 0.0) for x in s]))
         out["hmm"] = {"threshold": HMM_THRESHOLDS[int(np.argmax(scores))]}
+        errors = []
+        for method in TEMPO_METHODS:
+            trial = _Postprocessed(bundle, dict(out, tempo=method))
+            errors.append(np.mean([_tempo_error(self.decode(trial, a), ref[0]) for a, ref in zip(activations, references)]))
+        out["tempo"] = TEMPO_METHODS[int(np.argmin(errors))]  # argmin: the first (comb) on a tie
+        echo(f"tempo on the validation files: mean relative error of T1 "
+             + ", ".join(f"{m} {e:.3f}" for m, e in zip(TEMPO_METHODS, errors)) + f"; using {out['tempo']}")
         return out
 
     # metrics ------------------------------------------------------------------------

@@ -419,7 +419,9 @@ def train_frames(task, data, model, out, *, config_file=None, overrides=None, ov
             bundle, hist, rank = fit_frame_model(task, [files[i] for i in tr], [files[i] for i in va], cfg,
                                                  out_dir=work / (f"fold{k}" if cv else "."), progress=progress, echo=echo)
             if te:
-                fold_metrics.append(score_files(task, bundle, [files[i] for i in te], classes=cfg["classes"]))
+                # the fold's post-processing, chosen on its validation files, is kept beside its scores
+                fold_metrics.append(dict(score_files(task, bundle, [files[i] for i in te], classes=cfg["classes"]),
+                                         postprocess=bundle.postprocess))
             if not cv:
                 final, history = bundle, hist
                 roles[va], roles[te] = "valid", "test"
