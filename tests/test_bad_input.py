@@ -106,6 +106,42 @@ def test_predict_carries_warnings_for_silence_tiny_and_truncated_audio(odd_names
     assert r.stdout.splitlines()[0].endswith(",error,warnings") and "truncated" in r.stdout
 
 
+def test_a_rerun_deletes_what_a_killed_run_left_half_written_and_keeps_the_rest(odd_names, tmp_path):
+    """Temporary entries and tables of a dead process of this machine go; those of a live
+    process, of another machine (shared filesystem) and untagged names stay."""
+    import subprocess
+    import sys
+
+    from mirlearn.extraction import ExtractionConfig, extract_files
+    from mirlearn.fileio import owner_tag
+
+    root, _ = odd_names
+    files = sorted((root / "b").glob("*.flac"))
+    cfg = ExtractionConfig(features=("rms",))
+    out = tmp_path / "x"
+    extract_files(files, out, cfg, n_jobs=1, progress=False)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_tag = owner_tag().replace(f"~{os.getpid()}~", f"~{int(dead.stdout)}~")
+    other_host = "~00000000~1~" if not owner_tag().startswith("~00000000~") else "~11111111~1~"
+    leftovers = {
+        out / "store" / f".tmp-abc{dead_tag}1234": False,
+        out / "store" / f".broken-abc{dead_tag}5678": False,
+        out / f".index.parquet.{dead_tag}q1w2.tmp": False,
+        out / "store" / f".tmp-abc{owner_tag()}9abc": True,  # this live process
+        out / "store" / f".tmp-abc{other_host}def0": True,
+        out / "store" / ".tmp-untagged-1234": True,
+    }
+    for path, _ in leftovers.items():
+        if path.suffix == ".tmp":
+            path.write_bytes(b"half")
+        else:
+            path.mkdir()
+            (path / "mfcc.npy").write_bytes(b"\x93NUMPY half")
+    again = extract_files(files, out, cfg, n_jobs=1, progress=False)
+    assert {r.status for r in again.results} == {"cached"}
+    assert {p.name: p.exists() for p in leftovers} == {p.name: kept for p, kept in leftovers.items()}
+
+
 @pytest.mark.parametrize("damage", ["cut meta.json", "cut npy", "delete npy"])
 def test_a_damaged_cache_entry_is_recomputed(odd_names, tmp_path, damage):
     from mirlearn.extraction import ExtractionConfig, FeatureStore, extract_files
@@ -339,6 +375,8 @@ def test_kills_at_five_moments_never_leave_an_unreadable_table_and_resume_exactl
                 pq.read_table(out / table)  # never torn
         r = run(out)
         assert r.returncode == 0, r.stderr
+        hidden = [f.name for f in (*out.glob(".*"), *(out / "store").glob(".*"))]
+        assert hidden in ([], [".tables.lock"]), hidden  # the kill's half-written leftovers are gone
         rows, summaries, arrays = snapshot(out)
         assert rows == ref_rows
         assert summaries == ref_summaries

@@ -6,11 +6,15 @@ one, never a half-written one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
+import shutil
+import socket
 import tempfile
 from pathlib import Path
 
-__all__ = ["writable_dir", "atomic_path", "atomic_write_text", "atomic_write_bytes", "umask_mode", "display_path", "write_csv", "read_csv", "unique_stems"]
+__all__ = ["writable_dir", "atomic_path", "owner_tag", "remove_leftovers", "atomic_write_text", "atomic_write_bytes", "umask_mode", "display_path", "write_csv", "read_csv", "unique_stems"]
 
 
 def writable_dir(path):
@@ -91,6 +95,56 @@ def umask_mode(mode=0o666):
     return mode & ~current
 
 
+_OWNER = re.compile(r"~([0-9a-f]{8})~([0-9]+)~")
+
+
+def _host_hash():
+    return hashlib.sha1(socket.gethostname().encode("utf-8", "surrogateescape")).hexdigest()[:8]
+
+
+def owner_tag():
+    """``~<host hash>~<pid>~``: put in the name of a temporary file or folder, it tells
+    :func:`remove_leftovers` which process wrote it, so the leftovers of a killed process
+    can be told from the work in progress of a live one (on this or another machine)."""
+    return f"~{_host_hash()}~{os.getpid()}~"
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_leftovers(folder):
+    """Delete the temporary files and folders in ``folder`` (names starting with ``.``
+    and carrying an :func:`owner_tag`) whose writer was a process of this machine that
+    no longer runs: what a killed run left half-written. Those of live processes, of other
+    machines (a shared filesystem) and untagged names are kept. Returns the names removed."""
+    folder = Path(folder)
+    host, removed = _host_hash(), []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for e in entries:
+        m = _OWNER.search(e.name) if e.name.startswith(".") else None
+        if m is None or m.group(1) != host or _alive(int(m.group(2))):
+            continue
+        try:
+            if e.is_dir(follow_symlinks=False):
+                shutil.rmtree(e.path)
+            else:
+                os.unlink(e.path)
+        except FileNotFoundError:  # another run swept it first
+            continue
+        removed.append(e.name)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; on normal exit it is renamed to ``path``,
@@ -103,7 +157,7 @@ def atomic_path(path):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{owner_tag()}", suffix=".tmp")
     os.close(fd)
     try:
         yield Path(tmp)

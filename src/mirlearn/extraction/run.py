@@ -5,7 +5,8 @@ features with :func:`mirlearn.extract` and their summaries with
 :func:`mirlearn.summarize`, and stores them under ``OUT/store/<key>/``, where ``key`` is
 a hash of the file's bytes and of the feature configuration (a content-addressed cache).
 An entry is written to a temporary folder and renamed into place, so an interrupted run
-leaves either a whole entry or none, and a re-run skips every finished file.
+leaves either a whole entry or none, and a re-run skips every finished file and deletes
+the temporary folders a killed run left behind (see :func:`mirlearn.fileio.remove_leftovers`).
 
 At the end, ``OUT/index.parquet`` lists every input (path, status, reason, key, frame
 count) and ``OUT/summaries.parquet`` holds one row of summary statistics per good file;
@@ -32,7 +33,7 @@ import numpy as np
 from .._version import __version__
 from ..errors import AudioError, MirlearnError, ParameterError
 from ..features import DEFAULT_FEATURES, resolve_params
-from ..fileio import atomic_path, atomic_write_text, display_path, writable_dir
+from ..fileio import atomic_path, atomic_write_text, display_path, owner_tag, remove_leftovers, writable_dir
 
 __all__ = ["ExtractionConfig", "ExtractionReport", "FileResult", "extract_files", "FeatureStore", "process_file"]
 
@@ -204,7 +205,7 @@ def process_file(path, config, store_dir, *, read_only=False):
             "config": config.to_json(),
             "mirlearn": __version__,
         }
-        tmp = Path(store_dir) / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
+        tmp = Path(store_dir) / f".tmp-{key}{owner_tag()}{uuid.uuid4().hex[:8]}"
         tmp.mkdir(parents=True)
         try:
             for name, arr in arrays.items():
@@ -250,7 +251,7 @@ def _check_entry(entry, config):
 
 def _discard(entry):
     """Move a damaged entry out of the way (atomically) and delete it."""
-    aside = entry.parent / f".broken-{entry.name}-{uuid.uuid4().hex[:8]}"
+    aside = entry.parent / f".broken-{entry.name}{owner_tag()}{uuid.uuid4().hex[:8]}"
     try:
         os.rename(entry, aside)
     except OSError:
@@ -352,6 +353,8 @@ def extract_files(
         # a read-only cache still serves what it holds; nothing is written to it
     else:
         store.mkdir(parents=True, exist_ok=True)
+        for folder in (out, store):  # what a killed run left half-written
+            remove_leftovers(folder)
         atomic_write_text(out / "config.json", json.dumps(config.to_json(), indent=2))
     paths = [str(p) for p in paths]
     if n_jobs is None:
