@@ -10,7 +10,13 @@ recipe's manifest) and changes only the training songs:
 * `real N + synthetic`: N of the fold's 4 real training songs (a seeded order per fold, so
   that the points nest: the song of N=1 is among those of N=2), plus the 60 synthetic songs;
   N=0 is synthetic songs alone;
-* `real 4, no synthetic`: the 4 real training songs alone.
+* `real 4, no synthetic`: the 4 real training songs alone;
+* `real4`: the recipe's own training part (4 real + 60 synthetic) as a holdout run of this
+  script, the control for `cues`;
+* `cues`: the 4 real songs plus 60 synthetic songs of the same seed rendered with
+  `--bar-cues` (a chord change, the bass's root and accented chords on every bar's beat 1,
+  a crash opening each four-bar phrase): do songs whose bar lines are marked as rock and
+  pop mark them teach the network where bars start?
 
 Each (condition, fold) is one holdout run of `mirlearn train --task beats` on a manifest with
 explicit train/valid/test splits; decoding (HMM threshold, peak picking, tempo method) is
@@ -18,7 +24,7 @@ chosen on the validation songs as in the recipe. The 4-real-song point with synt
 is the recipe's own CV (bench/results/beats-tcn.json), not rerun here. Writes
 bench/results/beats-curve.json (per fold and per song).
 
-    python bench/beats_curve.py [--conditions real0,real1,real2,nosynth] [--work runs/beats-curve]
+    python bench/beats_curve.py [--conditions real0,real1,real2,nosynth,real4,cues] [--work runs/beats-curve]
 """
 
 from __future__ import annotations
@@ -44,8 +50,20 @@ from pretrained import BEAT_KEYS, beats_manifest  # noqa: E402
 from mirlearn.training.frames import split_items  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-#: condition -> (real training songs per fold, synthetic songs in)
-CONDITIONS = {"real0": (0, True), "real1": (1, True), "real2": (2, True), "nosynth": (4, False)}
+#: condition -> (real training songs per fold, synthetic songs: False, True (the recipe's) or "cues" (--bar-cues))
+CONDITIONS = {"real0": (0, True), "real1": (1, True), "real2": (2, True), "nosynth": (4, False), "real4": (4, True),
+              "cues": (4, "cues")}
+
+
+def cue_songs(work, n_songs):
+    """The recipe's synthetic songs (same seed, length and count) rendered with bar cues, as manifest rows."""
+    from mirlearn.data.separation import render_beat_songs
+
+    man = work / f"synthetic-{n_songs}-cues" / "beats.csv"
+    if not man.exists():
+        render_beat_songs(man.parent, n_songs=n_songs, seconds=30.0, seed=0, bar_cues=True, progress=False)
+    return [dict(r, path=str(man.parent / r["path"]), annotation=str(man.parent / r["annotation"]), fold="")
+            for r in csv.DictReader(open(man))]
 
 
 def recipe_folds(manifest, cfg):
@@ -92,6 +110,8 @@ def main():
             real = [r for r in tr if r["fold"]]
             syn = [r for r in tr if not r["fold"]]
             order = np.random.default_rng([0, k]).permutation(len(real))
+            if synthetic == "cues":
+                syn = cue_songs(ROOT / "runs" / "pretrained" / "beats", len(syn))
             train = [real[i] for i in sorted(order[:n_real])] + (syn if synthetic else [])
             run = args.work / c / f"fold{k}"
             run.parent.mkdir(parents=True, exist_ok=True)

@@ -151,6 +151,46 @@ def test_render_beats_writes_songs_whose_first_beat_is_where_the_sound_starts(tm
     assert rc == 2 and "meters" in err
 
 
+def test_bar_cues_change_the_chord_on_every_bar_put_the_root_on_1_and_open_phrases_on_a_crash():
+    from mirlearn.data.drumkits import _pattern
+    from mirlearn.data.separation import _song_parts
+
+    for meter in (3, 4):
+        rng = np.random.default_rng(meter)
+        bpm, bass, chords, _ = _song_parts(rng, 60.0, meter, bar_cues=True)
+        bar = meter * 60.0 / bpm
+        n_bars = int(np.ceil(60.0 / bar))
+        triads = [sorted(p for t, _, p, _ in chords if abs(t - b * bar) < 1e-6) for b in range(n_bars)]
+        roots = [next(p for t, _, p, _ in bass if abs(t - b * bar) < 1e-6) for b in range(n_bars)]
+        firsts = [next((v for t, _, p, v in chords if abs(t - b * bar) < 1e-6), None) for b in range(n_bars)]
+        others = [v for t, _, _, v in chords if (t / bar) % 1 > 1e-6 and (t / bar) % 1 < 1 - 1e-6]
+        assert all(len(tr) == 3 for tr in triads[1:])  # every bar's chord sounds on beat 1 ...
+        assert all(a != b for a, b in zip(triads, triads[1:]))  # ... and differs from the last bar's
+        assert all(r % 12 == tr[0] % 12 for r, tr in zip(roots, triads))  # the bass plays its root on 1
+        assert not others or np.mean([v for v in firsts if v]) > np.mean(others) + 10  # accented on 1
+        hits = _pattern(rng, 60.0, bpm, meter, bar_cues=True)
+        step = 60.0 / bpm / 4
+        phrase_starts = [b * bar for b in range(0, n_bars, 4) if b * bar < 60.0 - step]
+        crashed = [any(lab == "CY" and abs(t - t0) < 0.02 for t, lab, _ in hits) for t0 in phrase_starts]
+        assert np.mean(crashed) >= 0.6
+
+
+def test_without_bar_cues_the_songs_are_those_the_shipped_beat_model_trained_on():
+    """The notes and hits of a seeded draw, pinned (digest of the code before bar_cues existed)."""
+    import hashlib
+
+    from mirlearn.data.drumkits import _pattern
+    from mirlearn.data.separation import _song_parts
+
+    rng = np.random.default_rng(3)
+    h = hashlib.sha1()
+    for meter in (3, 4, 4):
+        bpm, bass, chords, melody = _song_parts(rng, 12.0, meter)
+        h.update(repr((round(bpm, 9), bass, chords, melody)).encode())
+        h.update(repr([(round(t, 9), lab, round(v, 9)) for t, lab, v in _pattern(rng, 12.0, bpm, meter)]).encode())
+    assert h.hexdigest() == "4f93b3c624e134a87598cae87df462399d151618"
+
+
 def test_mix_stems_sums_each_songs_stems_and_pairs_its_annotation(tmp_path, capsys):
     rng = np.random.default_rng(0)
     stems = {}

@@ -464,6 +464,9 @@ def build_parser():
     rb.add_argument("--meters", default="3,4", metavar="M,...", help="beats per bar to draw from (default 3,4)")
     rb.add_argument("--soundfont", default="/usr/share/sounds/sf2/FluidR3_GM.sf2", metavar="FILE")
     rb.add_argument("--kits", default=None, metavar="DIR", help="folder of Hydrogen kits (default /usr/share/hydrogen/data/drumkits)")
+    rb.add_argument("--bar-cues", action="store_true",
+                    help="mark bar lines as rock and pop do: a chord change on every bar, bass root and accented chords on 1, "
+                         "a crash opening each four-bar phrase")
     rb.add_argument("--seed", type=int, default=0)
     rb.add_argument("--no-progress", action="store_true")
     rb.set_defaults(func=_cmd_render_beats)
@@ -988,7 +991,7 @@ def _cmd_render_beats(args):
 
     meters = [int(m) for m in args.meters.split(",") if m.strip()]
     m = render_beat_songs(args.out, n_songs=args.songs, seconds=args.seconds, soundfont=args.soundfont, kits=_kits(args.kits),
-                          meters=meters, seed=args.seed, progress=not args.no_progress)
+                          meters=meters, bar_cues=args.bar_cues, seed=args.seed, progress=not args.no_progress)
     print(f"manifest: {m}")
     return 0
 

@@ -117,10 +117,12 @@ def find_kits(root=HYDROGEN_KITS):
     return kits
 
 
-def _pattern(rng, seconds, bpm=None, meter=4):
+def _pattern(rng, seconds, bpm=None, meter=4, bar_cues=False):
     """Hits ``(time, label, velocity)`` of a random groove (at a random tempo unless ``bpm``)
     with ``meter`` beats to the bar (kick on the downbeat, snare on the other beats' backbeat:
-    2 and 4 in 4/4, 2 and 3 in 3/4)."""
+    2 and 4 in 4/4, 2 and 3 in 3/4), a tom fill in the last beat of every fourth bar. With
+    ``bar_cues``, the bar after each fill (a phrase of four bars starts) opens on a crash
+    most of the time, as in rock and pop, rather than one bar in ten at random."""
     drawn = rng.uniform(70, 180)  # drawn either way: the stream stays the same
     bpm = drawn if bpm is None else bpm
     step = 60.0 / bpm / 4  # a 16th note
@@ -142,7 +144,7 @@ def _pattern(rng, seconds, bpm=None, meter=4):
             hits.append((t, "SD", rng.uniform(0.5, 1.0)))
         if bar_pos % hh_every == 0 and rng.random() < 0.9:
             hits.append((t, "HH", rng.uniform(0.3, 0.9)))
-        if bar_pos == 0 and rng.random() < 0.1:
+        if bar_pos == 0 and rng.random() < (0.85 if bar_cues and (i // bar) % 4 == 0 else 0.1):
             hits.append((t, "CY", rng.uniform(0.5, 1.0)))
         if bar_pos >= bar - 4 and (i // bar) % 4 == 3 and rng.random() < 0.4:
             hits.append((t, "TT", rng.uniform(0.5, 1.0)))

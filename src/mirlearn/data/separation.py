@@ -347,15 +347,22 @@ def _render_line(synth, sfid, program, notes, seconds, sr):
     return remove_dc(np.concatenate(out)[:total], sr) if out else np.zeros(total, np.float32)
 
 
-def _song_parts(rng, seconds, meter=4):
+def _song_parts(rng, seconds, meter=4, bar_cues=False):
     """Tempo, and the notes of a bass line, a chordal part and a vocal-range melody over one
-    random chord progression in a random key, ``meter`` beats to the bar."""
+    random chord progression in a random key, ``meter`` beats to the bar. With ``bar_cues``
+    the chord changes on every bar line (never the same degree twice in a row) and always
+    sounds there, accented, over the bass's root: the harmonic cues that tell beat 1 from
+    beat 3."""
     bpm = rng.uniform(70, 170)
     beat = 60.0 / bpm
     key = int(rng.integers(0, 12))
     scale = _SCALES[str(rng.choice(list(_SCALES)))]
     n_bars = int(np.ceil(seconds / (meter * beat)))
     degrees = [0] + [int(rng.choice([0, 3, 4, 5, 1])) for _ in range(n_bars - 1)]
+    if bar_cues:
+        for b in range(1, n_bars):
+            if degrees[b] == degrees[b - 1]:
+                degrees[b] = int(rng.choice([d for d in (0, 3, 4, 5, 1) if d != degrees[b - 1]]))
 
     def pitch(degree, octave):
         return 12 * (octave + degree // 7) + key + scale[degree % 7]
@@ -368,11 +375,13 @@ def _song_parts(rng, seconds, meter=4):
         t0 = meter * b * beat
         for i in range(int(meter / bass_step)):  # root mostly, fifth or octave sometimes
             step = int(rng.choice([0, 0, 0, 4, 7]))
+            step = 0 if bar_cues and i == 0 else step
             bass.append((t0 + i * bass_step * beat, 0.9 * bass_step * beat, pitch(d + step, 3), int(rng.integers(70, 115))))
         triad = [pitch(d + j, 5) for j in (0, 2, 4)]
-        hits = {"whole": [(0, meter)], "half": halves, "stabs": [(i * 0.5, 0.35) for i in range(2 * meter) if rng.random() < 0.5]}[comp]
+        hits = {"whole": [(0, meter)], "half": halves, "stabs": [(i * 0.5, 0.35) for i in range(2 * meter) if rng.random() < 0.5 or (bar_cues and i == 0)]}[comp]
         for on, dur in hits:
-            chords += [(t0 + on * beat, dur * beat * 0.95, p, int(rng.integers(55, 100))) for p in triad]
+            accent = 20 if bar_cues and on == 0 else 0
+            chords += [(t0 + on * beat, dur * beat * 0.95, p, min(127, int(rng.integers(55, 100)) + accent)) for p in triad]
     t, degree = beat * float(rng.choice([0, 1, 2])), int(rng.integers(0, 7))
     while t < seconds:  # phrases of stepwise notes, 1/2 to 2 beats, rests between
         dur = beat * float(rng.choice([0.5, 1, 1, 2]))
@@ -445,14 +454,17 @@ def render_songs(out, *, n_songs=8, seconds=20.0, sr=22050, soundfont="/usr/shar
 
 
 def render_beat_songs(out, *, n_songs=40, seconds=30.0, sr=22050, soundfont="/usr/share/sounds/sf2/FluidR3_GM.sf2", kits=None,
-                      meters=(3, 4), seed=0, progress=True):
+                      meters=(3, 4), bar_cues=False, seed=0, progress=True):
     """Synthetic songs with exact beats and downbeats, for ``mirlearn train --task beats``.
 
     Each song is drawn as :func:`render_songs` draws one (a groove on a Hydrogen kit, bass,
     chords and a melody from a General MIDI SoundFont, one tempo of 70-170 BPM) in a meter
     drawn from ``meters`` (3: 3/4, 4: 4/4), after a lead-in of 0-1.5 s of silence, mixed
     down to one file; a random gain of ±6 dB per part. The beat grid is exact; the drums
-    play it with a few milliseconds of human timing.
+    play it with a few milliseconds of human timing. ``bar_cues`` marks the bar lines as rock
+    and pop songs do: a chord change on every bar, the bass's root and accented chords on 1,
+    a crash opening each four-bar phrase after the fill (see ``_song_parts`` and
+    ``drumkits._pattern``); without it, the songs of earlier versions, note for note.
 
     Writes ``OUT/synth_NNN.wav`` with ``OUT/synth_NNN.beats`` (``time<TAB>position``) and the
     manifest ``OUT/beats.csv`` (``path,annotation,split,group``; split ``train`` and no fold,
@@ -485,8 +497,8 @@ def render_beat_songs(out, *, n_songs=40, seconds=30.0, sr=22050, soundfont="/us
         meter = int(rng.choice(meters))
         lead = float(rng.uniform(0.0, 1.5))
         body = seconds - lead
-        bpm, bass, chords, melody = _song_parts(rng, body, meter)
-        parts = [_play(loaded[kit], _pattern(rng, body, bpm, meter), body, sr, rng)[0][: int(body * sr)]]
+        bpm, bass, chords, melody = _song_parts(rng, body, meter, bar_cues=bar_cues)
+        parts = [_play(loaded[kit], _pattern(rng, body, bpm, meter, bar_cues=bar_cues), body, sr, rng)[0][: int(body * sr)]]
         for name, notes in (("bass", bass), ("vocals", melody), ("other", chords)):
             parts.append(_render_line(synth, sfid, rng.choice(SYNTH_PROGRAMS[name]), notes, body, sr))
         mix = np.zeros(int(seconds * sr), np.float32)
