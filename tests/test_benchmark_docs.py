@@ -53,6 +53,21 @@ def test_real_data_learning_curve_table_is_its_results_file():
         assert (r["fraction"] == 0) == (max(r["real_training_notes"]) == 0)
 
 
+def test_beats_learning_curve_table_is_its_results_file():
+    results = json.loads((ROOT / "bench" / "results" / "beats-curve.json").read_text())
+    section = _section("### Beats: learning curve over the real training songs")
+    assert results["code"] in section and results["date"] in section
+    table = {line.split(" | ")[0][2:]: line for line in section.splitlines() if line.startswith("| ") and "±" in line}
+    names = {"real0": "0 real + 60 synthetic", "real1": "1 real + 60 synthetic", "real2": "2 real + 60 synthetic",
+             "nosynth": "4 real, no synthetic"}
+    for c, r in results["conditions"].items():
+        assert len(r["folds"]) == 4
+        s = r["summary"]
+        assert table[names[c]] == (f"| {names[c]} | {s['f_measure']} | {s['cmlt']} | {s['amlt']} | "
+                                   f"{s['downbeat_f_measure']} | {s['acc1']} |")
+        assert s["f_measure"] == _mean_std([f["f_measure"] for f in r["folds"]])
+
+
 def test_beats_table_is_its_results_file():
     results = json.loads((ROOT / "bench" / "results" / "beats.json").read_text())
     section = _section("### Beats and tempo: 4-fold CV by song")
