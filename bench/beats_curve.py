@@ -89,6 +89,9 @@ def main():
     ap.add_argument("--conditions", default=",".join(CONDITIONS))
     ap.add_argument("--work", type=Path, default=ROOT / "runs" / "beats-curve")
     ap.add_argument("--out", type=Path, default=RESULTS / "beats-curve.json")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="the network's seed (default: the recipe's); another seed's runs and results are kept apart "
+                         "(<condition>-seed<N>); the folds' songs stay the recipe's")
     args = ap.parse_args()
     conditions = [c for c in args.conditions.split(",") if c]
     unknown = [c for c in conditions if c not in CONDITIONS]
@@ -96,15 +99,18 @@ def main():
         ap.error(f"unknown condition(s) {unknown}; known: {', '.join(CONDITIONS)}")
     args.work.mkdir(parents=True, exist_ok=True)
     cfg = yaml.safe_load(open(ROOT / "configs" / "pretrained" / "beats.yaml"))
-    cfg_file = args.work / "beats.yaml"
-    cfg_file.write_text(yaml.safe_dump({k: v for k, v in cfg.items() if k != "final_model"}, sort_keys=True))
     manifest = beats_manifest(ROOT / "runs" / "pretrained" / "beats")
-    _, folds = recipe_folds(manifest, cfg)
+    _, folds = recipe_folds(manifest, cfg)  # the recipe's songs per fold, whatever the network's seed
+    suffix = "" if args.seed is None or args.seed == cfg["seed"] else f"-seed{args.seed}"
+    cfg_file = args.work / f"beats{suffix}.yaml"
+    seeded = dict(cfg, seed=cfg["seed"] if args.seed is None else args.seed)
+    cfg_file.write_text(yaml.safe_dump({k: v for k, v in seeded.items() if k != "final_model"}, sort_keys=True))
     out = json.loads(args.out.read_text()) if args.out.is_file() else {}
     out.update(command=" ".join(["python bench/beats_curve.py", *sys.argv[1:]]), machine=f"{platform.machine()}, {os.cpu_count()} cores",
                date=time.strftime("%Y-%m-%d"), code=code_digest(), conditions=out.get("conditions", {}))
     for c in conditions:
         n_real, synthetic = CONDITIONS[c]
+        name = c + suffix
         per_fold = []
         for k, (tr, va, te) in enumerate(folds):
             real = [r for r in tr if r["fold"]]
@@ -113,9 +119,9 @@ def main():
             if synthetic == "cues":
                 syn = cue_songs(ROOT / "runs" / "pretrained" / "beats", len(syn))
             train = [real[i] for i in sorted(order[:n_real])] + (syn if synthetic else [])
-            run = args.work / c / f"fold{k}"
+            run = args.work / name / f"fold{k}"
             run.parent.mkdir(parents=True, exist_ok=True)
-            man = holdout_manifest(args.work / c / f"fold{k}.csv", train, va, te)
+            man = holdout_manifest(args.work / name / f"fold{k}.csv", train, va, te)
             t0 = time.time()
             if not (run / "metrics.json").is_file():
                 cmd = [sys.executable, "-m", "mirlearn", "train", "--task", "beats", "--data", str(man), "--config", str(cfg_file),
@@ -128,10 +134,10 @@ def main():
                                  train_real=[Path(r["path"]).stem for r in train if r["fold"]], n_train=len(train),
                                  valid=[Path(r["path"]).stem for r in va], test=[Path(r["path"]).stem for r in te],
                                  per_file={Path(p).stem: s for p, s in m.get("per_file", {}).items()}, seconds=round(time.time() - t0)))
-            print(f"{c} fold {k}: beat F {m['f_measure']:.3f}, downbeat F {m.get('downbeat_f_measure', float('nan')):.3f} "
+            print(f"{name} fold {k}: beat F {m['f_measure']:.3f}, downbeat F {m.get('downbeat_f_measure', float('nan')):.3f} "
                   f"({per_fold[-1]['train_real']}, {len(train)} training songs)", flush=True)
         summary = {key: mean_std([f[key] for f in per_fold if f[key] is not None]) for key in BEAT_KEYS}
-        out["conditions"][c] = dict(n_real=n_real, synthetic=synthetic, folds=per_fold, summary=summary)
+        out["conditions"][name] = dict(n_real=n_real, synthetic=synthetic, seed=seeded["seed"], folds=per_fold, summary=summary)
         args.out.write_text(json.dumps(out, indent=1) + "\n")
     print("| condition | " + " | ".join(BEAT_KEYS) + " |")
     for c, r in out["conditions"].items():

@@ -403,3 +403,19 @@ def test_detect_beats_with_the_shipped_model_on_a_real_clip_it_never_heard(tmp_p
     ref, ref_p = read_beats(DATA / "madmom-clips" / "sample.beats")
     assert len(t) == len(ref) and np.abs(t - ref).max() < 0.07
     assert p.tolist() == ref_p.tolist()
+
+
+def test_downbeat_phase_counts_the_annotated_position_under_each_decoded_downbeat():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    try:
+        from beats_downbeat_phase import phase_counts
+    finally:
+        sys.path.pop(0)
+    t = 0.5 * np.arange(16)
+    p = np.arange(16) % 4 + 1
+    counts, off = phase_counts(t, p, t[p == 3] + 0.03)  # a bar grid two beats late
+    assert counts.tolist() == [0, 0, 4, 0] and off == 0
+    counts, off = phase_counts(t, p, [0.0, 2.0, 2.25, 9.0])  # 2.25 s is between beats; 9 s after the last
+    assert counts.tolist() == [2, 0, 0, 0] and off == 2
