@@ -68,6 +68,41 @@ def test_beats_learning_curve_table_is_its_results_file():
         assert s["f_measure"] == _mean_std([f["f_measure"] for f in r["folds"]])
 
 
+def test_beats_bar_cues_and_downbeat_phase_tables_are_their_results_files():
+    cues = json.loads((ROOT / "bench" / "results" / "beats-cues.json").read_text())
+    phase = json.loads((ROOT / "bench" / "results" / "beats-downbeat-phase.json").read_text())
+    section = _section("### Beats: synthetic songs with bar cues")
+    for results in (cues, phase):
+        assert results["code"] in section and results["date"] in section
+    names = {"real4": "4 real + 60 synthetic", "cues": "4 real + 60 synthetic with bar cues"}
+    rows = [line for line in section.splitlines() if line.startswith("| 4 real")]
+    expected = []
+    for key in ("real4", "cues", "real4-seed1", "cues-seed1"):
+        r = cues["conditions"][key]
+        s = r["summary"]
+        assert len(r["folds"]) == 4 and s["downbeat_f_measure"] == _mean_std([f["downbeat_f_measure"] for f in r["folds"]])
+        expected.append(f"| {names[key.split('-')[0]]} | {r.get('seed', 0)} | {s['f_measure']} | {s['cmlt']} | {s['amlt']} | "
+                        f"{s['downbeat_f_measure']} | {s['acc1']} | " + ", ".join(f"{f['downbeat_f_measure']:.3f}" for f in r["folds"]) + " |")
+    assert rows == expected
+
+    def cell(r):
+        pos = r["positions"]
+        top = int(np.argmax(pos))
+        return str(top + 1) if sum(pos) and pos[top] >= 0.75 * sum(pos) else "mixed"
+
+    order = ("real0", "real4", "cues", "real4-seed1", "cues-seed1")
+    table = [line for line in section.splitlines() if line.startswith("| ") and line.split(" | ")[0][2:] in
+             {r["song"].replace("MusicDelta_", "") for r in phase["conditions"]["real0"]}]
+    expected = [f"| {r['song'].replace('MusicDelta_', '')} | {r['fold']} | "
+                + " | ".join(cell(phase["conditions"][c][i]) for c in order) + " |"
+                for i, r in enumerate(phase["conditions"]["real0"])]
+    assert table == expected
+    # "with seed 0 it reproduces the recipe's CV above to the last digit"
+    recipe = next(r for r in json.loads((ROOT / "bench" / "results" / "beats.json").read_text())["results"]
+                  if r["method"] == "beat_tcn + hmm")
+    assert cues["conditions"]["real4"]["summary"] == recipe["summary"]
+
+
 def test_beats_table_is_its_results_file():
     results = json.loads((ROOT / "bench" / "results" / "beats.json").read_text())
     section = _section("### Beats and tempo: 4-fold CV by song")
