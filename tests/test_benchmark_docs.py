@@ -77,7 +77,7 @@ def test_beats_bar_cues_and_downbeat_phase_tables_are_their_results_files():
     names = {"real4": "4 real + 60 synthetic", "cues": "4 real + 60 synthetic with bar cues"}
     rows = [line for line in section.splitlines() if line.startswith("| 4 real")]
     expected = []
-    for key in ("real4", "cues", "real4-seed1", "cues-seed1"):
+    for key in ("real4", "cues", "real4-seed1", "cues-seed1", "real4-seed2", "cues-seed2"):
         r = cues["conditions"][key]
         s = r["summary"]
         assert len(r["folds"]) == 4 and s["downbeat_f_measure"] == _mean_std([f["downbeat_f_measure"] for f in r["folds"]])
