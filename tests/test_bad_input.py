@@ -130,6 +130,7 @@ def test_a_rerun_deletes_what_a_killed_run_left_half_written_and_keeps_the_rest(
         out / "store" / f".tmp-abc{owner_tag()}9abc": True,  # this live process
         out / "store" / f".tmp-abc{other_host}def0": True,
         out / "store" / ".tmp-untagged-1234": True,
+        out / "store" / f".tmp-abc{owner_tag().split('~')[1].join('~~')}{'9' * 30}~0000": True,  # no such pid
     }
     for path, _ in leftovers.items():
         if path.suffix == ".tmp":

@@ -116,6 +116,8 @@ def _alive(pid):
         return False
     except PermissionError:  # another user's live process
         return True
+    except (OverflowError, ValueError):  # no process has such a number: not a name we wrote, keep it
+        return True
     return True
 
 
