@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -141,6 +142,28 @@ def test_a_rerun_deletes_what_a_killed_run_left_half_written_and_keeps_the_rest(
     again = extract_files(files, out, cfg, n_jobs=1, progress=False)
     assert {r.status for r in again.results} == {"cached"}
     assert {p.name: p.exists() for p in leftovers} == {p.name: kept for p, kept in leftovers.items()}
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_a_killed_writer_not_yet_reaped_counts_as_dead(tmp_path):
+    """A pool worker killed with its run is a zombie until reaped; its leftovers go all the same."""
+    import signal
+    import subprocess
+    import sys
+
+    from mirlearn.fileio import owner_tag, remove_leftovers
+
+    p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    os.kill(p.pid, signal.SIGKILL)
+    deadline = __import__("time").monotonic() + 10
+    while not Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":  # killed, not reaped
+        assert __import__("time").monotonic() < deadline
+    tag = owner_tag().replace(f"~{os.getpid()}~", f"~{p.pid}~")
+    (tmp_path / f".tmp-x{tag}0000").mkdir()
+    try:
+        assert remove_leftovers(tmp_path) == [f".tmp-x{tag}0000"]
+    finally:
+        p.wait()
 
 
 @pytest.mark.parametrize("damage", ["cut meta.json", "cut npy", "delete npy"])

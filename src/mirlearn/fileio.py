@@ -26,7 +26,7 @@ def writable_dir(path):
         if path.exists() and not path.is_dir():
             return False, "it exists and is not a folder"
         path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-probe-")
+        fd, probe = tempfile.mkstemp(dir=path, prefix=f".write-probe-{owner_tag()}")
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
@@ -118,7 +118,11 @@ def _alive(pid):
         return True
     except (OverflowError, ValueError):  # no process has such a number: not a name we wrote, keep it
         return True
-    return True
+    try:  # a killed process not yet reaped (a zombie) is dead too
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):  # no /proc (macOS): trust the signal
+        return True
 
 
 def remove_leftovers(folder):
